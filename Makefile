@@ -1,0 +1,15 @@
+.PHONY: setup demo test lint bench test-kernels clean
+setup:
+	scripts/setup.sh
+demo:
+	scripts/demo.sh
+test:
+	scripts/test.sh
+lint: setup
+	.venv/bin/ruff check tracer tests bench trace-hooks/*/manager
+bench: setup
+	.venv/bin/python bench/run.py
+test-kernels: setup
+	vagrant/run-qemu
+clear: setup
+	.venv/bin/tracer clear

@@ -1,0 +1,1 @@
+"""The ebpf subsystem: per-PID tail-call dispatch of syscall handlers, compiled by BCC."""

@@ -1,0 +1,1 @@
+"""The ftrace subsystem: plain tracefs hooks, no eBPF."""

@@ -1,0 +1,1 @@
+"""Hooks are data: a registry of descriptions, each naming the runner that plays it."""

@@ -1,0 +1,139 @@
+"""Parse the one --args string the node agent passes into typed, validated options."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shlex
+from dataclasses import dataclass, field
+from typing import Any
+
+from tracer import paths
+from tracer.errors import TracerError
+from tracer.hooks.spec import Hook, Option
+
+FORMATS = ("text", "json")
+MIN_BUFFER = 64 * 1024
+MAX_BUFFER = 1 << 30
+
+
+@dataclass
+class HookOptions:
+    pids: list[int] = field(default_factory=list)
+    containers: list[str] = field(default_factory=list)
+    format: str = "text"
+    follow_forks: bool = True
+    buffer_size: int | None = None  # bytes; None: the subsystem's default
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse would print usage and exit(2)
+        raise TracerError(f"--args for {self.prog}: {message}; see --describe {self.prog}")
+
+
+def common_options() -> tuple[Option, ...]:
+    return (
+        Option("--pid", "PIDs to trace (their children too unless --no-follow-forks)",
+               kind="pids", metavar="PID..."),
+        Option("--container", "containers to trace, by id (full or short) or name",
+               kind="names", metavar="ID|NAME..."),
+        Option("--format", "line format of the trace file", kind="choice", choices=FORMATS,
+               default="text"),
+        Option("--no-follow-forks", "trace only the given PIDs, not the children they start",
+               kind="flag"),
+        Option("--buffer-size", "kernel buffer size, e.g. 8M or 512K", metavar="SIZE"),
+    )
+
+
+def parse_size(text: str) -> int:
+    m = re.fullmatch(r"(\d+)([KkMmGg]?)[Bb]?", text.strip())
+    if not m:
+        raise TracerError(f"bad --buffer-size '{text}': give a size such as 8M or 512K")
+    n = int(m.group(1)) << {"": 0, "k": 10, "m": 20, "g": 30}[m.group(2).lower()]
+    if not MIN_BUFFER <= n <= MAX_BUFFER:
+        raise TracerError(f"--buffer-size {text} out of range: give 64K to 1G")
+    return n
+
+
+def pid_max() -> int:
+    try:
+        return int((paths.procfs() / "sys/kernel/pid_max").read_text())
+    except (OSError, ValueError):
+        return 4194304
+
+
+def check_pid(text: str) -> int:
+    """A PID that exists now, or the one-line error saying what is wrong with it."""
+    if not re.fullmatch(r"\d+", text):
+        raise TracerError(f"bad PID '{text}': PIDs are positive integers")
+    pid, limit = int(text), pid_max()
+    if not 1 <= pid <= limit:
+        raise TracerError(f"PID {pid} out of range: pid_max is {limit}")
+    if not (paths.procfs() / str(pid)).is_dir():
+        raise TracerError(f"PID {pid} does not exist (no {paths.procfs() / str(pid)}):"
+                          " pass the PID of a running process")
+    return pid
+
+
+def _add(parser: argparse.ArgumentParser, opt: Option) -> None:
+    if opt.kind == "flag":
+        parser.add_argument(opt.flag, dest=opt.dest, action="store_true")
+    elif opt.kind in ("pids", "names"):
+        parser.add_argument(opt.flag, dest=opt.dest, nargs="+", action="extend", default=[])
+    elif opt.kind == "choice":
+        parser.add_argument(opt.flag, dest=opt.dest, choices=opt.choices, default=opt.default)
+    else:
+        parser.add_argument(opt.flag, dest=opt.dest, default=opt.default)
+
+
+def parse(hook: Hook, args: str, need_target: bool = True) -> HookOptions:
+    """Parse `args` for `hook`; every unknown token or bad value is a TracerError."""
+    try:
+        tokens = shlex.split(args or "")
+    except ValueError as e:
+        raise TracerError(f"--args '{args}' cannot be split: {e}") from None
+    parser = _Parser(prog=hook.name, add_help=False, allow_abbrev=False)
+    for opt in common_options() + hook.options:
+        _add(parser, opt)
+    ns = vars(parser.parse_args(tokens))
+    opts = HookOptions(
+        pids=[check_pid(p) for p in ns.pop("pid")],
+        containers=ns.pop("container"),
+        format=ns.pop("format"),
+        follow_forks=not ns.pop("no_follow_forks"),
+    )
+    size = ns.pop("buffer_size")
+    opts.buffer_size = parse_size(size) if size else None
+    for opt in hook.options:
+        value = ns.get(opt.dest)
+        if opt.kind == "list" and isinstance(value, str):
+            value = [v for v in value.split(",") if v]
+            if not value:
+                raise TracerError(f"{opt.flag} needs a comma-separated list; see --describe {hook.name}")
+        elif opt.kind == "int" and value is not None:
+            if not re.fullmatch(r"-?\d+", str(value)):
+                raise TracerError(f"{opt.flag} needs an integer, not '{value}'")
+            value = int(value)
+        opts.extra[opt.dest] = value
+    if need_target and not opts.pids and not opts.containers:
+        raise TracerError(f"--args for {hook.name}: give --pid PID... or --container ID...")
+    return opts
+
+
+def describe(hook: Hook, caps: Any) -> list[str]:
+    """The plain lines of --describe."""
+    lines = [f"{hook.name}: {hook.summary}", "", f"Traces: {hook.traces}"]
+    if hook.mechanism:
+        lines.append(f"Mechanism on this kernel: {hook.mechanism(caps)}")
+    why = hook.why_unavailable(caps)
+    lines.append(f"Available here: {'no, ' + why if why else 'yes'}")
+    lines += ["", "Options (inside --args):"]
+    for opt in common_options() + hook.options:
+        meta = opt.metavar or ("|".join(opt.choices) if opt.choices else
+                               "" if opt.kind == "flag" else "A,B,..." if opt.kind == "list" else "VALUE")
+        lines.append(f"  {opt.flag} {meta}".rstrip() + f"  {opt.help}"
+                     + (f" (default {opt.default})" if opt.default not in (None, False) else ""))
+    if hook.example:
+        lines += ["", f"Example: {hook.example}"]
+    return lines

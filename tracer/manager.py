@@ -1,0 +1,82 @@
+"""The trace-hooks manager contract, one implementation for every subsystem.
+
+container-tracer runs `./manager.py --get-all`, `--describe HOOK`, `--clear`,
+`--run HOOK --args "..."` from trace-hooks/<subsystem>/. Every failure is one
+line on stderr and a non-zero exit, with nothing on stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from tracer.errors import TracerError
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:
+        raise TracerError(f"{message}; usage: manager --get-all | --describe HOOK | --clear"
+                          " | --run HOOK --args \"--pid PID...\"")
+
+
+def _parser(subsystem: str) -> argparse.ArgumentParser:
+    p = _Parser(prog=f"trace-hooks/{subsystem}/manager", add_help=False, allow_abbrev=False)
+    g = p.add_mutually_exclusive_group(required=True)
+    g.add_argument("--get-all", action="store_true")
+    g.add_argument("--describe", metavar="HOOK")
+    g.add_argument("--clear", action="store_true")
+    g.add_argument("--run", metavar="HOOK")
+    g.add_argument("--help", "-h", action="store_true")
+    p.add_argument("--args", default="")
+    return p
+
+
+def run_hook(name: str, args: str, subsystem: str | None) -> int:
+    """`--run`: validate everything before touching the kernel, then play the session."""
+    from tracer import capabilities
+    from tracer.hooks import options, registry
+    from tracer.pipeline import session
+
+    stop = session.install_stop_handlers()  # before anything is attached
+    hook = registry.get(name, subsystem)
+    caps = capabilities.probe()
+    caps.require(capabilities.ROOT, f"--run {name}")
+    why = hook.why_unavailable(caps)
+    if why:
+        raise TracerError(f"hook {name} cannot run on this kernel: {why}")
+    opts = options.parse(hook, args)
+    return session.run(hook, opts, caps, stop=stop)
+
+
+def main(subsystem: str, argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        ns = _parser(subsystem).parse_args(argv)
+        if ns.help:
+            _parser(subsystem).print_help()
+            return 0
+        if ns.get_all or ns.describe:
+            from tracer import capabilities
+            from tracer.hooks import options, registry
+
+            caps = capabilities.probe()
+            if ns.get_all:
+                names = [h.name for h in registry.hooks(subsystem) if not h.why_unavailable(caps)]
+                sys.stdout.write("".join(f"{n}\n" for n in names))
+            else:
+                sys.stdout.write("\n".join(options.describe(registry.get(ns.describe, subsystem), caps))
+                                 + "\n")
+            return 0
+        if ns.clear:
+            from tracer import cleanup
+
+            for line in cleanup.clear():
+                sys.stdout.write(line + "\n")
+            return 0
+        return run_hook(ns.run, ns.args, subsystem)
+    except TracerError as e:
+        sys.stderr.write(f"{subsystem} manager: {e}\n")
+        return e.exit_code
+    except Exception as e:  # never a traceback for the agent: one line, non-zero
+        sys.stderr.write(f"{subsystem} manager: internal error: {type(e).__name__}: {e}\n")
+        return 1

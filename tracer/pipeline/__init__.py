@@ -1,0 +1,1 @@
+"""The data path shared by every subsystem: source -> writer -> trace file."""

@@ -1,0 +1,1 @@
+"""Syscall knowledge: numbers, tracefs formats, families, capture specs."""
