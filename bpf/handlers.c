@@ -1,0 +1,198 @@
+/* The generic handler: one program for every syscall, driven by descs[nr] (built
+ * from the tracefs format files and tracer/syscalls/specs.py). It copies the call
+ * into an event and appends the user memory its arguments point to. */
+#include "maps.h"
+
+static __always_inline struct blob *blob_at(char *buf, u32 off, u8 arg, u8 kind)
+{
+    struct blob *b = (struct blob *)(buf + off);
+    b->arg = arg;
+    b->kind = kind;
+    b->trunc = 0;
+    b->pad = 0;
+    b->len = 0;
+    return b;
+}
+
+/* The string and buffer readers stay apart: clang would otherwise merge the two helper
+ * calls into one indirect call, which BPF does not have. */
+static __always_inline u32 put_str(char *buf, u32 off, u8 arg, u64 ptr, u16 *nblobs)
+{
+    off = (off + 7) & ~7;
+    if (off > OFF_MASK - sizeof(struct blob))
+        return off;  /* event full: later arguments are shown as pointers */
+    off &= OFF_MASK;
+    struct blob *b = blob_at(buf, off, arg, CAP_STR);
+    long n = bpf_probe_read_user_str(buf + off + sizeof(struct blob), STR_MAX, (void *)ptr);
+    if (n <= 0)
+        return off;
+    if (n == STR_MAX)
+        b->trunc = 1;
+    b->len = n - 1;  /* without the NUL */
+    (*nblobs)++;
+    return off + sizeof(struct blob) + (u32)(n - 1);
+}
+
+static __always_inline u32 put_buf(char *buf, u32 off, u8 arg, u8 kind, u64 ptr, u64 len, u16 *nblobs)
+{
+    off = (off + 7) & ~7;
+    if (off > OFF_MASK - sizeof(struct blob))
+        return off;
+    off &= OFF_MASK;
+    struct blob *b = blob_at(buf, off, arg, kind);
+    if (len > STR_MAX) {
+        len = STR_MAX;
+        b->trunc = 1;
+    }
+    len &= (2 * STR_MAX - 1);
+    if (len > STR_MAX)
+        len = STR_MAX;
+    if (bpf_probe_read_user(buf + off + sizeof(struct blob), (u32)len, (void *)ptr))
+        return off;
+    b->len = len;
+    (*nblobs)++;
+    return off + sizeof(struct blob) + (u32)len;
+}
+
+static __always_inline u32 put_argv(char *buf, u32 off, u8 arg, u64 ptr, u16 *nblobs)
+{
+    off = (off + 7) & ~7;
+    if (off > OFF_MASK - sizeof(struct blob) - ARGV_MAX * ARGV_STR)
+        return off;
+    off &= OFF_MASK;
+    struct blob *b = blob_at(buf, off, arg, CAP_STRV);
+    u32 len = 0;
+    /* ARGV_MAX * ARGV_STR stays below OFF_MASK minus the path before it: no bound check
+     * per entry, and no branch the verifier would have to explore twice per entry. */
+    for (int i = 0; i < ARGV_MAX; i++) {
+        u64 p = 0;
+        if (bpf_probe_read_user(&p, sizeof(p), (void *)(ptr + i * 8)) || !p)
+            goto done;
+        u32 at = (off + sizeof(struct blob) + len) & OFF_MASK;
+        long n = bpf_probe_read_user_str(buf + at, ARGV_STR, (void *)p);
+        if (n <= 0)
+            goto done;
+        b->trunc |= (u8)(n >> 8);  /* n == ARGV_STR (256): this entry was cut */
+        len += n & (ARGV_STR * 2 - 1);
+    }
+    b->trunc |= 2;  /* more entries than we keep */
+done:
+    b->len = len;
+    (*nblobs)++;
+    return off + sizeof(struct blob) + len;
+}
+
+static __always_inline void fill_event(struct event *e, struct call *c, u16 flags)
+{
+    u64 id = bpf_get_current_pid_tgid();
+    e->ts = c->ts;
+    e->tgid = id >> 32;
+    e->tid = (u32)id;
+    e->cgroup = bpf_get_current_cgroup_id();
+    e->ret = (flags & EV_ENTER) ? 0 : c->ret;
+#pragma unroll
+    for (int i = 0; i < 6; i++)
+        e->args[i] = c->args[i];
+    e->nr = c->nr;
+    e->flags = flags;
+    bpf_get_current_comm(e->comm, sizeof(e->comm));
+}
+
+static __always_inline int handle(void *ctx, u16 flags)
+{
+    u32 zero = 0;
+    struct call *c = cur.lookup(&zero);
+    struct scratch_buf *sb = scratch.lookup(&zero);
+    if (!c || !sb)
+        return 0;
+    u32 nr = c->nr;
+    struct desc *d = descs.lookup(&nr);
+    if (!d)
+        return 0;
+    char *buf = sb->d;
+    struct event *e = (struct event *)buf;
+    fill_event(e, c, flags);
+    u16 nblobs = 0;
+    u32 off = sizeof(struct event);
+    for (int i = 0; i < 6 && !(d->at_enter && !(flags & EV_ENTER)); i++) {
+        u8 kind = d->kind[i];
+        if (kind == CAP_NONE)
+            continue;
+        u64 ptr = c->args[i];
+        if (!ptr)
+            continue;
+        u32 sa = d->size_arg[i];
+        sa = sa < 6 ? sa : 0;
+        sa &= 7;  /* the verifier's bound; the line above is the meaning */
+        u64 len = 0;
+        if (kind == CAP_STR) {
+            off = put_str(buf, off, i, ptr, &nblobs);
+        } else if (kind == CAP_STRV) {
+            continue;  /* handle_exec's job: its loop would make this one too complex */
+        } else {
+            if (kind == CAP_BUF_IN)
+                len = c->args[sa];
+            else if (kind == CAP_BUF_RET)
+                len = (flags & EV_ENTER) || c->ret <= 0 ? 0 : c->ret;
+            else if (kind == CAP_FIXED)
+                len = d->fixed[i];
+            else if (kind == CAP_LENPTR) {
+                u32 l = 0;
+                if (c->args[sa])
+                    bpf_probe_read_user(&l, sizeof(l), (void *)c->args[sa]);
+                len = l;
+            }
+            if (len)
+                off = put_buf(buf, off, i, kind, ptr, len, &nblobs);
+        }
+    }
+    e->nblobs = nblobs;
+    off = (off + 7) & ~7;
+    if (off > SCRATCH)
+        off = SCRATCH;
+    e->size = off;
+    submit(ctx, buf, off);
+    return 0;
+}
+
+int handle_enter(void *ctx)
+{
+    return handle(ctx, EV_ENTER);
+}
+
+int handle_exit(void *ctx)
+{
+    return handle(ctx, 0);
+}
+
+/* execve/execveat at entry (the old program's memory is gone at exit): the path
+ * argument just before argv, then argv itself. */
+int handle_exec(void *ctx)
+{
+    u32 zero = 0;
+    struct call *c = cur.lookup(&zero);
+    struct scratch_buf *sb = scratch.lookup(&zero);
+    if (!c || !sb)
+        return 0;
+    u32 nr = c->nr;
+    struct desc *d = descs.lookup(&nr);
+    if (!d)
+        return 0;
+    u32 k = 1;
+    if (d->kind[2] == CAP_STRV)
+        k = 2;
+    char *buf = sb->d;
+    struct event *e = (struct event *)buf;
+    fill_event(e, c, EV_ENTER);
+    u16 nblobs = 0;
+    u32 off = sizeof(struct event);
+    off = put_str(buf, off, k - 1, c->args[k - 1], &nblobs);
+    off = put_argv(buf, off, k, c->args[k], &nblobs);
+    e->nblobs = nblobs;
+    off = (off + 7) & ~7;
+    if (off > SCRATCH)
+        off = SCRATCH;
+    e->size = off;
+    submit(ctx, buf, off);
+    return 0;
+}

@@ -1,0 +1,87 @@
+/* Shared definitions of tracer's BPF side: the record format the Python consumer
+ * parses (tracer/ebpf/record.py mirrors it), capture kinds (tracer/syscalls/specs.py),
+ * and the maps every handler uses. Compiled by BCC at run time. */
+#ifndef TRACER_H
+#define TRACER_H
+
+#include <uapi/linux/ptrace.h>
+#include <linux/sched.h>
+
+#ifndef NR_MAX
+#define NR_MAX 512          /* syscall numbers per slot in the dispatch tables */
+#endif
+#ifndef MAX_SLOTS
+#define MAX_SLOTS 64        /* handler sets: slot 0 is the default set */
+#endif
+#ifndef PID_ENTRIES
+#define PID_ENTRIES 65536   /* traced processes (TGIDs), any value up to pid_max */
+#endif
+#ifndef STR_MAX
+#define STR_MAX 4096        /* longest string or buffer captured for one argument */
+#endif
+#define SLOT_NONE 0xffffffff
+#define SCRATCH 32768       /* per-CPU event assembly buffer (the per-CPU value limit) */
+#define OFF_MASK 16383      /* blob offsets stay below this: offset + STR_MAX fits SCRATCH */
+#define ARGV_MAX 24
+#define ARGV_STR 256
+
+/* capture kinds: keep in sync with tracer/syscalls/specs.py */
+#define CAP_NONE 0
+#define CAP_STR 1
+#define CAP_BUF_IN 2
+#define CAP_BUF_RET 3
+#define CAP_FIXED 4
+#define CAP_LENPTR 5
+#define CAP_STRV 6
+
+/* event flags */
+#define EV_ENTER 1          /* emitted at syscall entry (execve, exit_group): no return value */
+
+/* config array indexes */
+#define CFG_DEFAULT 0       /* 1: processes without a slot of their own use slot 0 */
+#define CFG_SELF 1          /* the tracer's own TGID: never traced */
+#define CFG_FOLLOW 2        /* 1: children inherit their parent's slot */
+
+struct desc {               /* what to capture for one syscall */
+    u8 kind[6];
+    u8 size_arg[6];
+    u16 fixed[6];
+    u8 at_enter;            /* captured at entry: the exit event carries the return value only */
+    u8 pad;
+};
+
+struct call {               /* one syscall in flight on one thread */
+    u64 ts;
+    u64 args[6];
+    s64 ret;
+    u32 nr;
+    u32 slot;
+};
+
+struct event {              /* head of every record; blobs follow */
+    u64 ts;
+    u32 tgid;
+    u32 tid;
+    u64 cgroup;
+    s64 ret;
+    u64 args[6];
+    u16 nr;
+    u16 flags;
+    u16 size;
+    u16 nblobs;
+    char comm[16];
+};
+
+struct blob {               /* one captured argument, data follows, padded to 8 bytes */
+    u8 arg;
+    u8 kind;
+    u8 trunc;
+    u8 pad;
+    u32 len;
+};
+
+struct scratch_buf {
+    char d[SCRATCH];
+};
+
+#endif

@@ -1,0 +1,80 @@
+"""Compile tracer's BPF sources (bpf/*.c) with BCC, quietly and with useful errors."""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from tracer.errors import TracerError
+
+BPF_DIR = Path(__file__).resolve().parents[2] / "bpf"
+_LOCAL_INCLUDE = re.compile(r'^#include "([^"]+)"\s*$', re.M)
+
+
+def source(*names: str, search: tuple[Path, ...] = (BPF_DIR,)) -> str:
+    """The sources `names` with their local "includes" inlined, each file once.
+
+    BCC rewrites map method calls (`map.lookup(...)`) only in the main text, not
+    in included files, so our headers that use maps are inlined here.
+    """
+    seen: set[Path] = set()
+
+    def expand(path: Path) -> str:
+        path = path.resolve()
+        if path in seen:
+            return ""
+        seen.add(path)
+        text = path.read_text()
+
+        def include(m: re.Match) -> str:
+            for d in (path.parent, *search):
+                if (d / m.group(1)).is_file():
+                    return f'#line 1 "{m.group(1)}"\n' + expand(d / m.group(1)) + "\n"
+            return m.group(0)
+
+        return f'#line 1 "{path.name}"\n' + _LOCAL_INCLUDE.sub(include, text)
+
+    return "\n".join(expand(n if isinstance(n, Path) else BPF_DIR / n) for n in names)
+
+
+class Quiet:
+    """Send fd 2 to a temporary file while BCC/clang/libbpf run, keep what they said.
+
+    The manager contract allows nothing on stderr on success; on failure the
+    compiler's own words go into the one-line error.
+    """
+
+    def __enter__(self) -> Quiet:
+        self._tmp = tempfile.TemporaryFile()
+        self._saved = os.dup(2)
+        os.dup2(self._tmp.fileno(), 2)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        os.dup2(self._saved, 2)
+        os.close(self._saved)
+        self._tmp.seek(0)
+        self.text = self._tmp.read().decode("utf-8", "replace")
+        self._tmp.close()
+
+    def errors(self) -> str:
+        lines = [ln.strip() for ln in getattr(self, "text", "").splitlines()
+                 if "error" in ln.lower() or "invalid" in ln.lower()]
+        return "; ".join(lines[:3]) or "see 'tracer doctor'"
+
+
+def build(text: str, cflags: list[str]) -> Any:
+    """A BCC BPF object for `text`, or a TracerError with the compiler's message."""
+    try:
+        from bcc import BPF
+    except ImportError:
+        raise TracerError("BCC is not installed: run scripts/setup.sh (Debian's python3-bpfcc)") from None
+    q = Quiet()
+    try:
+        with q:
+            return BPF(text=text, cflags=[f"-I{BPF_DIR}", "-Wno-unused-function", *cflags])
+    except Exception as e:
+        raise TracerError(f"BPF compile failed: {q.errors() if hasattr(q, 'text') else e}") from None

@@ -1,0 +1,120 @@
+"""Turn BPF records into trace-file lines: `TIMESTAMP COMM PID/TID [CID] NAME(ARGS) = RET`.
+
+This is the hot path of the consumer: per-syscall formatters are built once,
+comm strings are cached, and records without captured memory skip blob parsing.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any, Callable
+
+from tracer.ebpf.record import EV_ENTER, HEADER, blobs_at
+from tracer.syscalls.table import Syscall, SyscallTable
+
+Formatter = Callable[[tuple, Any, dict, frozenset], str]
+JsonMaker = Callable[[tuple, Any, dict, frozenset], dict]
+_NO_BLOBS: dict = {}
+_NO_TRUNC: frozenset = frozenset()
+NORETURN = frozenset({"exit", "exit_group"})
+
+
+def _fallback_formatter(sc: Syscall) -> Formatter:
+    n = len(sc.args)
+
+    def fmt(args: tuple, ret: Any, blobs: dict, trunc: frozenset) -> str:
+        shown = ", ".join(repr(blobs[i].decode("utf-8", "replace")) if i in blobs else str(args[i])
+                          for i in range(n))
+        return f"{sc.name}({shown}) = {'?' if ret is None else ret}"
+
+    return fmt
+
+
+def _fallback_json(sc: Syscall) -> JsonMaker:
+    def make(args: tuple, ret: Any, blobs: dict, trunc: frozenset) -> dict:
+        return {"syscall": sc.name,
+                "args": {f.name: blobs[i].decode("utf-8", "replace") if i in blobs else args[i]
+                         for i, f in enumerate(sc.args)},
+                "ret": ret}
+
+    return make
+
+
+def formatters(table: SyscallTable, as_json: bool) -> dict[int, Callable]:
+    try:
+        from tracer import decode
+
+        make = decode.make_json if as_json else decode.make_formatter
+    except (ImportError, AttributeError):
+        make = _fallback_json if as_json else _fallback_formatter
+    return {sc.nr: make(sc) for sc in table}
+
+
+class LineMaker:
+    """Collects the formatted lines of the records handed to `handle`."""
+
+    def __init__(self, table: SyscallTable, as_json: bool = False,
+                 container_of: Callable[[int], str | None] | None = None) -> None:
+        self.table = table
+        self.as_json = as_json
+        self.fmt = formatters(table, as_json)
+        self.container_of = container_of
+        self.tags: dict[int, str] = {}  # pid -> " CID" or ""
+        self.comms: dict[bytes, str] = {}
+        self.entered: dict[int, tuple] = {}  # tid -> execve record waiting for its return
+        self.wall = time.time_ns() - time.monotonic_ns()  # bpf_ktime_get_ns is CLOCK_MONOTONIC
+        self.out: list[str] = []
+        self.count = 0
+
+    def _tag(self, pid: int) -> str:
+        tag = self.tags.get(pid)
+        if tag is None:
+            cid = self.container_of(pid) if self.container_of else None
+            tag = self.tags[pid] = f" {cid}" if cid else ""
+        return tag
+
+    def forget(self, pid: int) -> None:
+        self.tags.pop(pid, None)
+
+    def handle(self, buf: Any, off: int, length: int) -> None:
+        (ts, pid, tid, _cg, ret, a0, a1, a2, a3, a4, a5, nr, flags, _size, nblobs,
+         comm) = HEADER.unpack_from(buf, off)
+        args = (a0, a1, a2, a3, a4, a5)
+        if nblobs:
+            blobs, trunc = blobs_at(buf, off + HEADER.size, nblobs)
+        else:
+            blobs, trunc = _NO_BLOBS, _NO_TRUNC
+        if flags & EV_ENTER:
+            sc = self.table.by_nr.get(nr)
+            if sc is None or sc.name not in NORETURN:
+                self.entered[tid] = (args, blobs, trunc)  # printed when the call returns
+                return
+            ret = None
+        elif nr in (59, 322):  # execve, execveat: their arguments were captured at entry
+            held = self.entered.pop(tid, None)
+            if held:
+                args, blobs, trunc = held
+        name = self.comms.get(comm)
+        if name is None:
+            name = self.comms[comm] = comm.split(b"\0", 1)[0].decode("utf-8", "replace")
+        s, ns = divmod(ts + self.wall, 1_000_000_000)
+        fmt = self.fmt.get(nr)
+        if self.as_json:
+            obj = fmt(args, ret, blobs, trunc) if fmt else {"syscall": f"syscall_{nr}", "ret": ret}
+            cid = self._tag(pid).strip() if self.container_of else ""
+            obj = {"timestamp": f"{s}.{ns:09d}", "comm": name, "pid": pid, "tid": tid,
+                   **({"container": cid} if cid else {}), **obj}
+            self.out.append(json.dumps(obj) + "\n")
+        else:
+            call = fmt(args, ret, blobs, trunc) if fmt else f"syscall_{nr:#x}() = {ret}"
+            tag = self._tag(pid) if self.container_of else ""
+            self.out.append(f"{s}.{ns:09d} {name} {pid}/{tid}{tag} {call}\n")
+        self.count += 1
+
+    def take(self) -> tuple[str, int]:
+        """The text collected so far and how many events it holds."""
+        text, n = "".join(self.out), self.count
+        self.out.clear()
+        self.count = 0
+        return text, n
