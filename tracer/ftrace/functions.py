@@ -1,0 +1,56 @@
+"""ftrace-functions: the function tracer, limited to the traced PIDs (and a --filter)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from tracer.capabilities import Capabilities
+from tracer.ftrace.source import FtraceSession
+from tracer.hooks.options import HookOptions
+from tracer.hooks.spec import Hook
+
+
+def unavailable(caps: Capabilities) -> str | None:
+    """Why the function tracer cannot be used here, or None.
+
+    Kernel lockdown (integrity mode) leaves tracefs readable but refuses the
+    function tracer's files with EPERM; opening set_ftrace_pid finds that out
+    without changing anything.
+    """
+    if caps.tracefs is None:
+        return "tracefs not found"
+    root: Path = caps.tracefs
+    try:
+        tracers = (root / "available_tracers").read_text().split()
+    except OSError as e:
+        return f"cannot read {root / 'available_tracers'}: {e.strerror}"
+    if "function" not in tracers:
+        return "this kernel has no function tracer (CONFIG_FUNCTION_TRACER off)"
+    try:
+        os.close(os.open(root / "set_ftrace_pid", os.O_RDONLY | os.O_CLOEXEC))
+    except OSError as e:
+        return (f"the kernel refuses the function tracer ({root / 'set_ftrace_pid'}: {e.strerror});"
+                " kernel lockdown forbids it" if e.errno == 1 else
+                f"cannot open {root / 'set_ftrace_pid'}: {e.strerror}")
+    return None
+
+
+def _configure(session: FtraceSession) -> None:
+    inst = session.instance
+    assert inst is not None
+    inst.set_ftrace_pids(session.tids, session.opts.follow_forks)
+    pattern = session.opts.extra.get("filter")
+    if pattern:
+        inst.set_ftrace_filter(pattern)
+    inst.set_tracer("function")
+
+
+def _reset(session: FtraceSession) -> None:
+    assert session.instance is not None
+    if session.instance.exists():
+        session.instance.set_tracer("nop")
+
+
+def create(hook: Hook, opts: HookOptions, caps: Capabilities) -> FtraceSession:
+    return FtraceSession(hook, opts, _configure, teardown=_reset)

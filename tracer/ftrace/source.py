@@ -1,0 +1,146 @@
+"""One ftrace session as an EventSource: a private instance, configured, drained, removed.
+
+Each hook module supplies a `configure(session)` that sets PID filters and
+enables its events in `session.instance` (creating any dynamic events through
+`session.add_dynevent`, so they are released with the session). Everything
+else -- instance life cycle, buffer size, draining trace_pipe, loss counting,
+teardown on every path -- is here, once.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from tracer.errors import TracerError
+from tracer.ftrace import lines, targets
+from tracer.hooks.options import HookOptions
+from tracer.hooks.spec import Hook
+from tracer.pipeline.writer import TraceWriter
+from tracer.tracefs.dynevent import DynEvent
+from tracer.tracefs.instance import Instance
+from tracer.tracefs.mount import find_tracefs
+from tracer.tracefs.pipe import TracePipe
+
+Configure = Callable[["FtraceSession"], None]
+
+
+class FtraceSession:
+    def __init__(self, hook: Hook, opts: HookOptions, configure: Configure,
+                 teardown: Configure | None = None) -> None:
+        self.hook = hook
+        self.opts = opts
+        self._configure = configure
+        self._teardown_hook = teardown
+        self.tids: list[int] = []
+        self.instance: Instance | None = None
+        self.dynevents: list[DynEvent] = []
+        self.pipe: TracePipe | None = None
+        self._lost_seen = 0
+        self._notes: list[str] = []
+        self._closed = False
+        self._format = (lines.to_json if opts.format == "json"
+                        else lambda line: line.lstrip())
+
+    # -- for configure() ---------------------------------------------------------
+
+    def add_dynevent(self, ev: DynEvent) -> None:
+        """Create `ev` in the kernel; it is destroyed when the session ends."""
+        ev.create()
+        self.dynevents.append(ev)
+
+    def note(self, text: str) -> None:
+        self._notes.append(text)
+
+    # -- EventSource -------------------------------------------------------------
+
+    def start(self) -> None:
+        self.tids = targets.resolve(self.opts)
+        tracefs = find_tracefs()
+        try:
+            self.instance = Instance.create(self.hook.name, tracefs)
+            # Nothing is recorded until every filter is in place.
+            self.instance.set_tracing_on(False)
+            if self.opts.buffer_size:
+                self.instance.set_buffer_size_kb(self.opts.buffer_size // 1024)
+            self._configure(self)
+            self.pipe = self.instance.open_pipe()
+            self._lost_seen = self.instance.lost_events()
+            self.instance.set_tracing_on(True)
+        except BaseException:
+            self._release()
+            raise
+
+    def poll(self, timeout: float, writer: TraceWriter) -> None:
+        if self.pipe is None:
+            return
+        if self.pipe.wait(timeout):
+            self._drain(writer)
+        self._count_lost(writer)
+
+    def close(self, writer: TraceWriter) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        if self.instance is not None and self.pipe is not None:
+            try:
+                self.instance.set_tracing_on(False)  # stop the flow, then take what is left
+                self._drain(writer)
+                self._count_lost(writer)
+            except TracerError as e:
+                self._notes.append(f"final drain failed: {e}")
+        self._release()
+
+    def notes(self) -> list[str]:
+        return list(self._notes)
+
+    # -- internals ---------------------------------------------------------------
+
+    def _drain(self, writer: TraceWriter) -> None:
+        assert self.pipe is not None
+        while True:
+            got = self.pipe.read_lines()
+            if not got:
+                return
+            out = [self._format(ln) + "\n" for ln in got if ln and not lines.LOST_MARK.match(ln)]
+            if out:
+                writer.write("".join(out), len(out))
+
+    def _count_lost(self, writer: TraceWriter) -> None:
+        assert self.instance is not None
+        lost = self.instance.lost_events()
+        if lost > self._lost_seen:
+            writer.write_lost(lost - self._lost_seen)
+            self._lost_seen = lost
+
+    def _release(self) -> None:
+        """Undo everything start() did, in reverse; keep going past failures and note them."""
+        steps: list[tuple[str, Callable[[], None]]] = []
+        if self.pipe is not None:
+            steps.append(("close trace_pipe", self.pipe.close))
+        if self.instance is not None:
+            inst = self.instance
+            if self._teardown_hook is not None:
+                steps.append(("reset the instance", lambda: self._teardown_hook(self)))  # type: ignore[misc]
+            steps.append(("remove the instance", inst.destroy))
+        for ev in reversed(self.dynevents):
+            steps.append((f"remove {ev.kind} {ev.system}/{ev.event}",
+                          lambda ev=ev: ev.destroy(force=True)))  # type: ignore[misc]
+        failures = []
+        for what, step in steps:
+            try:
+                step()
+            except TracerError as e:
+                failures.append(f"{what}: {e}")
+        self.pipe = None
+        self.dynevents = []
+        if failures:
+            self._notes += [f"cleanup failed: {f}; run 'manager --clear'" for f in failures]
+
+
+def enable_all(session: FtraceSession, events: list[tuple[str, str | None]]) -> None:
+    """PID filter (children followed unless --no-follow-forks), then the events."""
+    inst = session.instance
+    assert inst is not None
+    inst.set_event_pids(session.tids, session.opts.follow_forks)
+    for system, event in events:
+        inst.enable(system, event)

@@ -1,0 +1,32 @@
+"""Turn --pid (and --container) into the task IDs the kernel's PID filters need.
+
+set_event_pid and set_ftrace_pid match task (thread) IDs, so a multi-threaded
+process is listed with all its threads; children started later are followed
+by the event-fork / function-fork options instead.
+"""
+
+from __future__ import annotations
+
+from tracer import paths
+from tracer.errors import TracerError
+from tracer.hooks.options import HookOptions
+
+
+def task_ids(pid: int) -> list[int]:
+    try:
+        tids = sorted(int(t.name) for t in (paths.procfs() / str(pid) / "task").iterdir()
+                      if t.name.isdigit())
+    except OSError:
+        raise TracerError(f"PID {pid} exited before tracing started") from None
+    return tids or [pid]
+
+
+def resolve(opts: HookOptions) -> list[int]:
+    """Every task ID to put in the PID filter (processes and their threads)."""
+    if opts.containers:
+        raise TracerError("the ftrace hooks take --pid only for now (no container resolver here);"
+                          " pass the PIDs of the container's processes with --pid")
+    tids: list[int] = []
+    for pid in opts.pids:
+        tids += [t for t in task_ids(pid) if t not in tids]
+    return tids
