@@ -1,31 +1,29 @@
 /* Per-PID tail-call dispatch (the traceleft design): a syscall of a traced process
- * is recorded at entry and handed at exit to the handler its slot has for that
- * syscall, through exit_progs[slot * NR_MAX + nr]. Three front ends feed the same
- * dispatch: raw syscall tracepoints (all syscalls), per-syscall tracepoints (a
- * few syscalls: untraced processes pay least) and kprobes on the syscall
- * functions (kernels that have them). Python loads only the front end in use. */
+ * is handed at exit to the handler its slot has for that syscall, through
+ * exit_progs[slot * NR_MAX + nr] (and at entry through enter_progs, for the calls
+ * that need it). Three front ends feed the same dispatch: the raw sys_exit
+ * tracepoint (all syscalls), per-syscall tracepoints (a few syscalls: untraced
+ * processes pay least) and kprobes on the syscall functions (kernels that have
+ * them). Python loads only the front end in use. */
 #include "maps.h"
 
 static __always_inline u32 slot_of(u32 tgid)
 {
-    u32 *slot = pid_slot.lookup(&tgid);
-    if (slot)
-        return *slot;
+    u8 *slot = pid_slot.lookup(&tgid);
+    if (!slot)
+        return SLOT_NONE;
+    if (*slot == SLOT_NEVER)
+        return SLOT_NONE;
+    if (*slot)
+        return *slot - 1;
     u32 k = CFG_DEFAULT;
     u64 *on = config.lookup(&k);
-    if (!on || !*on)
-        return SLOT_NONE;
-    k = CFG_SELF;
-    u64 *self = config.lookup(&k);
-    if (self && *self == tgid)
-        return SLOT_NONE;
-    return 0;
+    return on && *on ? 0 : SLOT_NONE;
 }
 
-static __always_inline int on_enter(void *ctx, u32 nr, u64 *args)
+/* Record a call of a traced process at entry and run its entry handler, if any. */
+static __always_inline int record_enter(void *ctx, u64 id, u32 slot, u32 nr, u64 *args)
 {
-    u64 id = bpf_get_current_pid_tgid();
-    u32 slot = slot_of(id >> 32);
     if (slot >= MAX_SLOTS || nr >= NR_MAX)
         return 0;
     u32 idx = slot * NR_MAX + nr;
@@ -49,9 +47,18 @@ static __always_inline int on_enter(void *ctx, u32 nr, u64 *args)
     return 0;
 }
 
+static __always_inline int run_exit(void *ctx, u32 idx)
+{
+    if (idx < MAX_SLOTS * NR_MAX)
+        exit_progs.call(ctx, idx);
+    return 0;
+}
+
 static __always_inline int on_exit(void *ctx, s64 ret)
 {
     u64 id = bpf_get_current_pid_tgid();
+    if (slot_of(id >> 32) == SLOT_NONE)
+        return 0;  /* the cheap answer for untraced processes, before any hash lookup */
     struct call *c = inflight.lookup(&id);
     if (!c)
         return 0;
@@ -62,10 +69,7 @@ static __always_inline int on_exit(void *ctx, s64 ret)
     *cc = *c;
     cc->ret = ret;
     inflight.delete(&id);
-    u32 idx = cc->slot * NR_MAX + cc->nr;
-    if (idx < MAX_SLOTS * NR_MAX)
-        exit_progs.call(ctx, idx);
-    return 0;
+    return run_exit(ctx, cc->slot * NR_MAX + cc->nr);
 }
 
 static __always_inline void user_args(struct pt_regs *regs, u64 *a)
@@ -78,17 +82,49 @@ static __always_inline void user_args(struct pt_regs *regs, u64 *a)
     bpf_probe_read_kernel(&a[5], 8, &regs->r9);
 }
 
-/* raw_syscalls:sys_enter/sys_exit as raw tracepoints: args[0] is the user pt_regs */
-int raw_enter(struct bpf_raw_tracepoint_args *ctx)
-{
-    u64 a[6] = {};
-    user_args((struct pt_regs *)ctx->args[0], a);
-    return on_enter(ctx, (u32)ctx->args[1], a);
-}
-
+/* Raw syscall tracepoint, exit only: every process of the machine runs this on every
+ * syscall, so it does the least it can. On x86-64 the argument registers saved in
+ * pt_regs are still the caller's at exit, so one program sees the whole call. The
+ * calls whose arguments are gone by then (execve) or that never return (exit_group)
+ * are caught at entry by their own tracepoints (tp_enterN) and paired here. */
 int raw_exit(struct bpf_raw_tracepoint_args *ctx)
 {
-    return on_exit(ctx, (s64)ctx->args[1]);
+    u64 id = bpf_get_current_pid_tgid();
+    u32 slot = slot_of(id >> 32);
+    if (slot >= MAX_SLOTS)
+        return 0;
+    struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
+    u64 nr = 0;
+    bpf_probe_read_kernel(&nr, 8, &regs->orig_ax);
+    if (nr >= NR_MAX)
+        return 0;
+    u32 idx = slot * NR_MAX + (u32)nr;
+    u8 *want = wanted.lookup(&idx);
+    if (!want || !*want)
+        return 0;
+    /* A new process returning 0 from clone/fork/vfork/clone3: the call is the parent's. */
+    if (ctx->args[1] == 0 && (nr == 56 || nr == 57 || nr == 58 || nr == 435))
+        return 0;
+    u32 zero = 0;
+    struct call *cc = cur.lookup(&zero);
+    if (!cc)
+        return 0;
+    u32 n = (u32)nr;
+    struct desc *d = descs.lookup(&n);
+    if (d && d->at_enter) {
+        struct call *c = inflight.lookup(&id);
+        if (!c)
+            return 0;
+        *cc = *c;
+        inflight.delete(&id);
+    } else {
+        cc->ts = bpf_ktime_get_ns();
+        user_args(regs, cc->args);
+        cc->nr = n;
+        cc->slot = slot;
+    }
+    cc->ret = (s64)ctx->args[1];
+    return run_exit(ctx, idx);
 }
 
 /* syscalls:sys_enter_NAME / sys_exit_NAME: one program serves every syscall, since
@@ -106,14 +142,27 @@ struct tp_exit_rec {
     s64 ret;
 };
 
-int tp_enter(struct tp_enter_rec *ctx)
-{
-    u64 a[6];
-#pragma unroll
-    for (int i = 0; i < 6; i++)
-        a[i] = ctx->args[i];
-    return on_enter(ctx, (u32)ctx->nr, a);
-}
+/* The kernel refuses to attach a program that reads past the record of the event
+ * (getppid's has no arguments), so there is one entry function per argument count. */
+#define TP_ENTER(N)                                                     \
+    int tp_enter##N(struct tp_enter_rec *ctx)                           \
+    {                                                                   \
+        u64 id = bpf_get_current_pid_tgid();                            \
+        u32 slot = slot_of(id >> 32);                                   \
+        if (slot >= MAX_SLOTS)                                          \
+            return 0;                                                   \
+        u64 a[6] = {};                                                  \
+        _Pragma("unroll") for (int i = 0; i < N; i++)                   \
+            a[i] = ctx->args[i];                                        \
+        return record_enter(ctx, id, slot, (u32)ctx->nr, a);            \
+    }
+TP_ENTER(0)
+TP_ENTER(1)
+TP_ENTER(2)
+TP_ENTER(3)
+TP_ENTER(4)
+TP_ENTER(5)
+TP_ENTER(6)
 
 int tp_exit(struct tp_exit_rec *ctx)
 {
@@ -124,12 +173,16 @@ int tp_exit(struct tp_exit_rec *ctx)
  * arguments and orig_ax the syscall number; the kretprobe gives the return value. */
 int kp_enter(struct pt_regs *ctx)
 {
+    u64 id = bpf_get_current_pid_tgid();
+    u32 slot = slot_of(id >> 32);
+    if (slot >= MAX_SLOTS)
+        return 0;
     struct pt_regs *regs = (struct pt_regs *)PT_REGS_PARM1(ctx);
     u64 a[6] = {};
     u64 nr = 0;
     user_args(regs, a);
     bpf_probe_read_kernel(&nr, 8, &regs->orig_ax);
-    return on_enter(ctx, (u32)nr, a);
+    return record_enter(ctx, id, slot, (u32)nr, a);
 }
 
 int kp_exit(struct pt_regs *ctx)
@@ -147,11 +200,11 @@ TRACEPOINT_PROBE(sched, sched_process_fork)
     if (!follow || !*follow)
         return 0;
     u32 parent = bpf_get_current_pid_tgid() >> 32;
-    u32 *slot = pid_slot.lookup(&parent);
-    if (!slot)
+    u8 *slot = pid_slot.lookup(&parent);
+    if (!slot || !*slot || *slot == SLOT_NEVER)
         return 0;
     u32 child = args->child_pid;
-    u32 s = *slot;
+    u8 s = *slot;
     pid_slot.update(&child, &s);
     return 0;
 }
@@ -161,6 +214,8 @@ TRACEPOINT_PROBE(sched, sched_process_exit)
     u64 id = bpf_get_current_pid_tgid();
     u32 tid = (u32)id;
     inflight.delete(&id);
-    pid_slot.delete(&tid);
+    u8 *slot = pid_slot.lookup(&tid);
+    if (slot && *slot != SLOT_NEVER)
+        *slot = 0;
     return 0;
 }

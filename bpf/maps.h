@@ -3,7 +3,10 @@
 #define TRACER_MAPS_H
 #include "tracer.h"
 
-BPF_HASH(pid_slot, u32, u32, PID_ENTRIES);          /* TGID -> handler-set slot */
+/* TGID -> 1 + its handler-set slot (0: none of its own). An array over every possible
+ * PID rather than a hash: untraced processes pay this lookup on each syscall, and the
+ * JIT turns an array lookup into a few instructions (4 MiB of kernel memory). */
+BPF_ARRAY(pid_slot, u8, PID_LIMIT);
 BPF_TABLE("lru_hash", u64, struct call, inflight, 16384);  /* pid_tgid -> call in flight */
 BPF_PERCPU_ARRAY(cur, struct call, 1);              /* the call a handler works on */
 BPF_ARRAY(descs, struct desc, NR_MAX);

@@ -13,13 +13,12 @@
 #ifndef MAX_SLOTS
 #define MAX_SLOTS 64        /* handler sets: slot 0 is the default set */
 #endif
-#ifndef PID_ENTRIES
-#define PID_ENTRIES 65536   /* traced processes (TGIDs), any value up to pid_max */
-#endif
+#define PID_LIMIT 4194304   /* the kernel's PID_MAX_LIMIT on 64-bit: every possible pid_max */
 #ifndef STR_MAX
 #define STR_MAX 4096        /* longest string or buffer captured for one argument */
 #endif
 #define SLOT_NONE 0xffffffff
+#define SLOT_NEVER 255      /* pid_slot value of the tracer itself */
 #define SCRATCH 32768       /* per-CPU event assembly buffer (the per-CPU value limit) */
 #define OFF_MASK 16383      /* blob offsets stay below this: offset + STR_MAX fits SCRATCH */
 #define ARGV_MAX 24
@@ -39,7 +38,6 @@
 
 /* config array indexes */
 #define CFG_DEFAULT 0       /* 1: processes without a slot of their own use slot 0 */
-#define CFG_SELF 1          /* the tracer's own TGID: never traced */
 #define CFG_FOLLOW 2        /* 1: children inherit their parent's slot */
 
 struct desc {               /* what to capture for one syscall */

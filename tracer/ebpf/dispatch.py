@@ -19,10 +19,13 @@ from tracer.syscalls import specs
 from tracer.syscalls.table import NR_MAX, Syscall
 
 MAX_SLOTS = 64
-CFG_DEFAULT, CFG_SELF, CFG_FOLLOW = 0, 1, 2
+CFG_DEFAULT, CFG_FOLLOW = 0, 2
+SLOT_NEVER = 255
 FRONT_ENDS = {  # mode -> (entry function, exit function)
-    "raw_tracepoint": ("raw_enter", "raw_exit"),
-    "tracepoint": ("tp_enter", "tp_exit"),
+    # raw mode: every call is seen at exit; the entry tracepoints serve only the calls
+    # captured at entry (execve, exit_group)
+    "raw_tracepoint": ("tp_enter{n}", "raw_exit"),
+    "tracepoint": ("tp_enter{n}", "tp_exit"),
     "kprobe": ("kp_enter", "kp_exit"),
 }
 EXEC = frozenset({"execve", "execveat"})
@@ -49,11 +52,16 @@ class Dispatcher:
         self.handler_fds: dict[str, int] = {}
 
     # -- loading -----------------------------------------------------------------------------
-    def load(self) -> None:
+    def _types(self) -> tuple[int, int]:
+        """BPF program types of the entry side and of the exit side."""
         from bcc import BPF
 
-        prog_type = {"raw_tracepoint": BPF.RAW_TRACEPOINT, "tracepoint": BPF.TRACEPOINT,
+        exit_type = {"raw_tracepoint": BPF.RAW_TRACEPOINT, "tracepoint": BPF.TRACEPOINT,
                      "kprobe": BPF.KPROBE}[self.mode]
+        return (BPF.TRACEPOINT if self.mode == "raw_tracepoint" else exit_type), exit_type
+
+    def load(self) -> None:
+        entry_type, exit_type = self._types()
         flags = [f"-DNR_MAX={NR_MAX}", f"-DMAX_SLOTS={MAX_SLOTS}"]
         if self.ringbuf:
             flags += ["-DUSE_RINGBUF", f"-DRINGBUF_PAGES={_pow2_pages(self.buffer_size)}"]
@@ -62,24 +70,23 @@ class Dispatcher:
         q = bpfc.Quiet()
         try:
             with q:
-                for fn in ("handle_enter", "handle_exit", "handle_exec"):
-                    self.handler_fds[fn] = self.bpf.load_func(fn, prog_type).fd
-                for fn in FRONT_ENDS[self.mode]:
-                    self.bpf.load_func(fn, prog_type)
+                for fn in ("handle_enter", "handle_exec"):
+                    self.handler_fds[fn] = self.bpf.load_func(fn, entry_type).fd
+                self.handler_fds["handle_exit"] = self.bpf.load_func("handle_exit", exit_type).fd
+                entry, exit_ = FRONT_ENDS[self.mode]
+                for fn in [entry.format(n=n) for n in range(7)] if "{n}" in entry else [entry]:
+                    self.bpf.load_func(fn, entry_type)
+                self.bpf.load_func(exit_, exit_type)
         except Exception as e:
             self.close()
             raise TracerError(f"the kernel refused a BPF program ({e}): {q.errors()}") from None
         cfg = self.bpf["config"]
-        cfg[ct.c_int(CFG_SELF)] = ct.c_uint64(os.getpid())
+        self.bpf["pid_slot"][ct.c_int(os.getpid())] = ct.c_uint8(SLOT_NEVER)  # never trace ourselves
         cfg[ct.c_int(CFG_FOLLOW)] = ct.c_uint64(1 if self.follow else 0)
 
-    def load_func(self, name: str) -> int:
+    def load_func(self, name: str, entry: bool = False) -> int:
         """Load one more handler function of the compiled object (a user handler)."""
-        from bcc import BPF
-
-        prog_type = {"raw_tracepoint": BPF.RAW_TRACEPOINT, "tracepoint": BPF.TRACEPOINT,
-                     "kprobe": BPF.KPROBE}[self.mode]
-        return self.bpf.load_func(name, prog_type).fd
+        return self.bpf.load_func(name, self._types()[0 if entry else 1]).fd
 
     # -- handler sets ------------------------------------------------------------------------
     def describe(self, sc: Syscall) -> None:
@@ -122,44 +129,56 @@ class Dispatcher:
                 pass
 
     def assign(self, pid: int, slot: int) -> None:
-        self.bpf["pid_slot"][ct.c_uint32(pid)] = ct.c_uint32(slot)
+        if pid == os.getpid():
+            return
+        self.bpf["pid_slot"][ct.c_int(pid)] = ct.c_uint8(slot + 1)
 
     def release(self, pid: int) -> None:
-        try:
-            del self.bpf["pid_slot"][ct.c_uint32(pid)]
-        except KeyError:
-            pass
+        if pid != os.getpid():
+            self.bpf["pid_slot"][ct.c_int(pid)] = ct.c_uint8(0)
 
-    def pids(self) -> dict[int, int]:
-        return {k.value: v.value for k, v in self.bpf["pid_slot"].items()}
+    def slot_of(self, pid: int) -> int | None:
+        v = self.bpf["pid_slot"][ct.c_int(pid)].value
+        return None if v in (0, SLOT_NEVER) else v - 1
+
+    def pids(self, candidates: list[int]) -> dict[int, int]:
+        """Which of `candidates` (e.g. the PIDs in /proc) have a slot, and which."""
+        found = {}
+        for pid in candidates:
+            slot = self.slot_of(pid)
+            if slot is not None:
+                found[pid] = slot
+        return found
 
     def set_default(self, on: bool) -> None:
         self.bpf["config"][ct.c_int(CFG_DEFAULT)] = ct.c_uint64(1 if on else 0)
 
     # -- front end -----------------------------------------------------------------------------
     def attach(self, sc: Syscall) -> None:
-        """Catch `sc`: the raw tracepoints catch all at once; the other modes per syscall."""
-        enter, exit_ = FRONT_ENDS[self.mode]
-        key = "*" if self.mode == "raw_tracepoint" else sc.event
-        if key in self.attached:
-            return
+        """Catch `sc`: the raw exit tracepoint catches all at once; the other modes per syscall."""
+        entry, exit_ = FRONT_ENDS[self.mode]
+        entry = entry.format(n=min(6, len(sc.args)))
+        raw = self.mode == "raw_tracepoint"
+        need_entry = not raw or specs.spec_for(sc).at_enter
         q = bpfc.Quiet()
         try:
             with q:
-                if self.mode == "raw_tracepoint":
-                    self.bpf.attach_raw_tracepoint(tp="sys_enter", fn_name=enter)
-                    self.attached.add(key)
+                if raw and "*" not in self.attached:
                     self.bpf.attach_raw_tracepoint(tp="sys_exit", fn_name=exit_)
-                elif self.mode == "tracepoint":
-                    self.bpf.attach_tracepoint(tp=f"syscalls:sys_enter_{sc.event}", fn_name=enter)
-                    self.attached.add(key)
-                    self.bpf.attach_tracepoint(tp=f"syscalls:sys_exit_{sc.event}", fn_name=exit_)
-                else:
-                    fn = f"__x64_sys_{sc.event}"
-                    self.bpf.attach_kprobe(event=fn, fn_name=enter)
-                    self.attached.add(key)
-                    # maxactive: enough kretprobe instances for calls that block (traceleft missed these)
-                    self.bpf.attach_kretprobe(event=fn, fn_name=exit_, maxactive=max(64, 8 * os.cpu_count()))
+                    self.attached.add("*")
+                if need_entry and sc.event not in self.attached:
+                    if self.mode == "kprobe":
+                        fn = f"__x64_sys_{sc.event}"
+                        self.bpf.attach_kprobe(event=fn, fn_name=entry)
+                        self.attached.add(sc.event)
+                        # enough kretprobe instances for calls that block (traceleft missed these)
+                        self.bpf.attach_kretprobe(event=fn, fn_name=exit_,
+                                                  maxactive=max(64, 8 * (os.cpu_count() or 1)))
+                    else:
+                        self.bpf.attach_tracepoint(tp=f"syscalls:sys_enter_{sc.event}", fn_name=entry)
+                        self.attached.add(sc.event)
+                        if not raw:
+                            self.bpf.attach_tracepoint(tp=f"syscalls:sys_exit_{sc.event}", fn_name=exit_)
         except Exception as e:
             raise TracerError(f"cannot attach to {sc.name} with {self.mode}: {e} {q.errors()}") from None
 
@@ -167,20 +186,20 @@ class Dispatcher:
         """Stop catching syscalls (the maps and buffer stay readable until close())."""
         if self.bpf is None:
             return
-        enter, exit_ = FRONT_ENDS[self.mode]
+        raw = self.mode == "raw_tracepoint"
         q = bpfc.Quiet()
         with q:
             for key in list(self.attached):
                 try:
-                    if self.mode == "raw_tracepoint":
-                        self.bpf.detach_raw_tracepoint(tp="sys_enter")
+                    if key == "*":
                         self.bpf.detach_raw_tracepoint(tp="sys_exit")
-                    elif self.mode == "tracepoint":
-                        self.bpf.detach_tracepoint(tp=f"syscalls:sys_enter_{key}")
-                        self.bpf.detach_tracepoint(tp=f"syscalls:sys_exit_{key}")
-                    else:
+                    elif self.mode == "kprobe":
                         self.bpf.detach_kprobe(event=f"__x64_sys_{key}")
                         self.bpf.detach_kretprobe(event=f"__x64_sys_{key}")
+                    else:
+                        self.bpf.detach_tracepoint(tp=f"syscalls:sys_enter_{key}")
+                        if not raw:
+                            self.bpf.detach_tracepoint(tp=f"syscalls:sys_exit_{key}")
                 except Exception:
                     pass  # half-attached (exit side failed): close() releases the rest
                 self.attached.discard(key)

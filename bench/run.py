@@ -1,0 +1,179 @@
+#!/usr/bin/env python3
+"""Benchmark the ebpf pipeline side by side, in one run, and print a table.
+
+  sudo .venv/bin/python bench/run.py [--calls N]
+
+Figures (each measured in this run, against the same baseline):
+  - events/s drained into the trace file, and events lost, for a getppid loop traced by ebpf-syscalls;
+  - ns per getppid call of a traced process and of an untraced one (while a session traces
+    another PID), against no tracer, `strace -f` and BCC's own `trace-bpfcc`;
+  - startup time of every hook (launch to the trace file's path on stdout).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+MANAGERS = {"ebpf": ROOT / "trace-hooks/ebpf/manager", "ftrace": ROOT / "trace-hooks/ftrace/manager"}
+
+
+def build(tmp: Path) -> Path:
+    exe = tmp / "getppid"
+    subprocess.run(["gcc", "-O2", "-o", str(exe), str(ROOT / "bench/getppid.c")], check=True)
+    return exe
+
+
+def loop(exe: Path, calls: int, wrap: list[str] | None = None) -> float:
+    """ns per call of a getppid loop, optionally under a wrapper command (strace)."""
+    out = subprocess.run([*(wrap or []), str(exe), str(calls)], capture_output=True, text=True, check=True)
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+class Session:
+    """A manager --run in the background; `path` is the trace file, startup its latency."""
+
+    def __init__(self, hook: str, args: str) -> None:
+        sub = hook.split("-", 1)[0]
+        t0 = time.monotonic()
+        self.proc = subprocess.Popen([str(MANAGERS[sub]), "--run", hook, "--args", args],
+                                     cwd=MANAGERS[sub].parent, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True)
+        line = self.proc.stdout.readline().strip()
+        self.startup = time.monotonic() - t0
+        if not line:
+            raise SystemExit(f"{hook} did not start: {self.proc.stderr.read().strip()}")
+        self.path = Path(line)
+
+    def stop(self) -> tuple[int, int]:
+        self.proc.send_signal(signal.SIGINT)
+        self.proc.wait(timeout=10)
+        last = self.path.read_text().rstrip("\n").rsplit("\n", 1)[-1]
+        m = re.search(r"(\d+) events written, (\d+) events lost", last)
+        self.path.unlink()
+        return (int(m.group(1)), int(m.group(2))) if m else (0, 0)
+
+
+def settle(path: Path, quiet: float = 0.3, limit: float = 60.0) -> float:
+    """Wait until the trace file stops growing; return when it last grew."""
+    size, last, start = -1, time.monotonic(), time.monotonic()
+    while time.monotonic() - start < limit:
+        now = path.stat().st_size
+        if now != size:
+            size, last = now, time.monotonic()
+        elif time.monotonic() - last > quiet:
+            break
+        time.sleep(0.02)
+    return last
+
+
+def drained(exe: Path, calls: int, syscalls: str | None) -> tuple[float, int, int, float]:
+    """Trace a getppid loop: (events/s written, events written, lost, ns/call of the loop)."""
+    work = subprocess.Popen([str(exe), str(calls)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            text=True, env={**os.environ, "WAIT": "1"})
+    args = f"--pid {work.pid}" + (f" --syscalls {syscalls}" if syscalls else "")
+    s = Session("ebpf-syscalls", args)
+    t0 = time.monotonic()
+    work.stdin.write("x")
+    work.stdin.close()
+    ns = float(work.stdout.read().strip())
+    work.wait()
+    end = settle(s.path)
+    written, lost = s.stop()
+    return written / (end - t0), written, lost, ns
+
+
+def untraced_cost(exe: Path, calls: int, args: str) -> float:
+    idle = subprocess.Popen(["sleep", "1000"])
+    s = Session("ebpf-syscalls", f"--pid {idle.pid} {args}".strip())
+    try:
+        return loop(exe, calls)
+    finally:
+        s.stop()
+        idle.kill()
+        idle.wait()
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--calls", type=int, default=2_000_000, help="getppid calls per loop")
+    ns = ap.parse_args()
+    if os.geteuid() != 0:
+        raise SystemExit("bench: run as root")
+    n = ns.calls
+    with tempfile.TemporaryDirectory() as d:
+        os.environ.setdefault("TRACER_OUTPUT_DIR", d)
+        exe = build(Path(d))
+        rows: list[tuple[str, str]] = []
+        base = min(loop(exe, n) for _ in range(3))
+        rows.append(("getppid, no tracer", f"{base:.0f} ns/call"))
+
+        rate, written, lost, traced_ns = drained(exe, n, "getppid")
+        rows.append(("ebpf-syscalls --syscalls getppid: drained", f"{rate:,.0f} events/s"
+                     f" ({written:,} written, {lost:,} lost = {100 * lost / max(1, written + lost):.1f}%)"))
+        rows.append(("  traced process", f"{traced_ns:.0f} ns/call = {traced_ns / base:.2f}x"))
+        rate, written, lost, traced_ns = drained(exe, n, None)
+        rows.append(("ebpf-syscalls (all syscalls): drained", f"{rate:,.0f} events/s"
+                     f" ({written:,} written, {lost:,} lost = {100 * lost / max(1, written + lost):.1f}%)"))
+        rows.append(("  traced process", f"{traced_ns:.0f} ns/call = {traced_ns / base:.2f}x"))
+
+        for label, args in (("all syscalls", ""), ("--syscalls openat", "--syscalls openat")):
+            t = min(untraced_cost(exe, n, args) for _ in range(2))
+            rows.append((f"untraced process, session on another PID, {label}",
+                         f"{t:.0f} ns/call = {t / base:.2f}x"))
+
+        small = max(20_000, n // 50)  # strace is ~1000x slower: fewer calls
+        st = loop(exe, small, ["strace", "-f", "-qq", "-o", "/dev/null"])
+        rows.append(("traced process under strace -f", f"{st:.0f} ns/call = {st / base:.1f}x"))
+        tb = trace_bpfcc(exe, small)
+        rows.append(("traced process under trace-bpfcc", tb))
+
+        for sub, exe_m in MANAGERS.items():
+            out = subprocess.run([str(exe_m), "--get-all"], capture_output=True, text=True, cwd=exe_m.parent)
+            for hook in out.stdout.split():
+                idle = subprocess.Popen(["sleep", "1000"])
+                try:
+                    s = Session(hook, f"--pid {idle.pid}")
+                    s.stop()
+                    rows.append((f"startup {hook}", f"{s.startup:.2f} s"))
+                finally:
+                    idle.kill()
+                    idle.wait()
+    width = max(len(r[0]) for r in rows)
+    print(f"{'measure':<{width}}  figure")
+    print(f"{'-' * width}  {'-' * 40}")
+    for k, v in rows:
+        print(f"{k:<{width}}  {v}")
+    return 0
+
+
+def trace_bpfcc(exe: Path, calls: int) -> str:
+    """BCC's trace tool printing every getppid of the loop (its per-event Python callback)."""
+    tool = "/usr/sbin/trace-bpfcc"
+    if not Path(tool).exists():
+        return "trace-bpfcc not installed"
+    work = subprocess.Popen([str(exe), str(calls)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            text=True, env={**os.environ, "WAIT": "1"})
+    tr = subprocess.Popen([tool, "-p", str(work.pid), "t:syscalls:sys_enter_getppid"],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    time.sleep(4)  # trace-bpfcc prints nothing when ready: give its compile time
+    work.stdin.write("x")
+    work.stdin.close()
+    ns = float(work.stdout.read().strip())
+    work.wait()
+    tr.send_signal(signal.SIGINT)
+    tr.wait(timeout=10)
+    base = loop(exe, calls)
+    return f"{ns:.0f} ns/call = {ns / base:.2f}x"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
