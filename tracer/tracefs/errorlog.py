@@ -39,8 +39,10 @@ def new_message(tracefs: Path, before: str) -> str:
     in a fixed-width terminal.
     """
     after = snapshot(tracefs)
-    fresh = after[len(before):] if after.startswith(before) else after
-    found = entries(fresh) or entries(after)[-1:]
+    if after == before:
+        return ""
+    # The log keeps a few entries only: when it rotated, the newest one is ours.
+    found = entries(after[len(before):]) if after.startswith(before) else entries(after)[-1:]
     if not found:
         return ""
     lines = found[-1].splitlines()
