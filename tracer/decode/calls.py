@@ -1,0 +1,329 @@
+"""Which decoder each argument of each syscall gets: by syscall and argument name for the
+common calls, by C type and capture kind for every other one."""
+
+from __future__ import annotations
+
+import os
+import socket
+from typing import Any, Callable
+
+from tracer.decode import flags as F
+from tracer.decode import structs as S
+from tracer.decode import values as V
+from tracer.decode.values import Arg, s32
+from tracer.syscalls import specs
+from tracer.syscalls.formats import Field
+from tracer.syscalls.table import Syscall
+
+Builder = Callable[[str, int], Arg]
+
+_FD_NAMES = {"fd", "fildes", "oldfd", "newfd", "out_fd", "in_fd", "epfd", "fd_in", "fd_out", "pidfd",
+             "ufd", "mqdes", "fd1", "fd2"}
+_DIRFD_NAMES = {"dfd", "olddfd", "newdfd", "dirfd"}
+_SIGNED32 = {"int", "pid_t", "clockid_t", "const clockid_t", "uid_t", "gid_t", "timer_t", "key_t",
+             "mqd_t", "key_serial_t", "qid_t", "old_uid_t", "old_gid_t", "rwf_t"}
+_SIGNED64 = {"long", "off_t", "loff_t", "ssize_t", "__kernel_old_time_t", "time_t"}
+_UNSIGNED32 = {"unsigned int", "unsigned", "u32", "__u32", "unsigned short", "u16"}
+_PATH_ARGS = {"filename", "pathname", "path", "oldname", "newname", "specialfile", "dev_name",
+              "dir_name", "library"}
+
+
+def by_type(f: Field, i: int, kind: int) -> Arg:
+    """The decoder of an argument nothing more specific is known about."""
+    t = " ".join(f.type.split())
+    if kind == specs.STR:
+        return (V.path if f.name in _PATH_ARGS else V.string)(f.name, i)
+    if kind == specs.STRV:
+        return V.strv(f.name, i)
+    if "*" in t:
+        return V.pointer(f.name, i)
+    if f.name in _DIRFD_NAMES:
+        return V.dirfd(f.name, i)
+    if f.name in _FD_NAMES:
+        return V.signed32(f.name, i)
+    if t == "umode_t":
+        return V.mapped(f.name, i, S.octal)
+    if t in _SIGNED32:
+        return V.signed32(f.name, i)
+    if t in _SIGNED64:
+        return V.signed64(f.name, i)
+    if t in _UNSIGNED32:
+        return V.unsigned32(f.name, i)
+    return V.unsigned64(f.name, i)
+
+
+# -- argument decoders, by role ------------------------------------------------------------
+def _m(render: Callable[[int], str], mask: int = 0xFFFFFFFF) -> Builder:
+    return lambda name, i: V.mapped(name, i, render, mask)
+
+
+def _blob(show: Callable[[bytes], str], value: Callable[[bytes], Any],
+          when: Callable[[Any], bool] | None = None) -> Builder:
+    return lambda name, i: V.blob(name, i, show, value, when)
+
+
+def _ok(r: Any) -> bool:
+    return r is not None and r >= 0
+
+
+def _positive(r: Any) -> bool:
+    return r is not None and r > 0
+
+
+def _interrupted(r: Any) -> bool:
+    return r == -4 or r == -516  # EINTR, ERESTART_RESTARTBLOCK: the remaining time is filled
+
+
+def _signal(v: int) -> str:
+    return F.signame(s32(v))
+
+
+def _octal_mode(v: int) -> str:
+    return S.octal(v & 0o7777)
+
+
+def _mknod_mode(v: int) -> str:
+    return S.file_mode(v)
+
+
+_stat = _blob(S.stat_text, S.stat_value, _ok)
+_statx = _blob(S.statx_text, S.statx_value, _ok)
+_timespec = _blob(S.timespec_text, S.timespec_value)
+_timeval_out = _blob(S.timeval_text, S.timeval_value, _ok)
+_timespec_out = _blob(S.timespec_text, S.timespec_value, _ok)
+_rlimit_in = _blob(S.rlimit_text, S.rlimit_value)
+_rlimit_out = _blob(S.rlimit_text, S.rlimit_value, _ok)
+_int_pair = _blob(S.int_pair_text, S.int_pair_value, _ok)
+_int_out = _blob(S.int_text, S.int_value, _ok)
+_sockaddr_in = _blob(S.sockaddr_text, S.sockaddr_value)
+_sockaddr_out = _blob(S.sockaddr_text, S.sockaddr_value, _ok)
+_sigset = _blob(S.sigset_text, S.sigset_text)
+_sigset_out = _blob(S.sigset_text, S.sigset_text, _ok)
+
+
+def _buf_in(name: str, i: int) -> Arg:
+    return V.buffer(name, i, False)
+
+
+def _buf_out(name: str, i: int) -> Arg:
+    return V.buffer(name, i, True)
+
+
+def _getcwd_buf(name: str, i: int) -> Arg:
+    # the return value counts the NUL: strace prints the path whole
+    return V.blob(name, i, lambda d: V.quote_path(d.rstrip(b"\0")),
+                  lambda d: d.rstrip(b"\0").decode("utf-8", "replace"), _positive)
+
+
+def _sockopt_val(name: str, i: int) -> Arg:
+    def show(d: bytes) -> str:
+        return S.int_text(d) if len(d) == 4 else V.quote(d)
+
+    def value(d: bytes) -> Any:
+        return S.int_value(d) if len(d) == 4 else d.hex()
+
+    return V.blob(name, i, show, value)
+
+
+def _wait_status(name: str, i: int) -> Arg:
+    return V.blob(name, i, lambda d: S.wait_status_text(int.from_bytes(d[:4], "little")),
+                  lambda d: S.wait_status_value(int.from_bytes(d[:4], "little")), _positive)
+
+
+_SA_FLAGS = F.Flags([("SA_NOCLDSTOP", 1), ("SA_NOCLDWAIT", 2), ("SA_SIGINFO", 4),
+                     ("SA_RESTORER", 0x04000000), ("SA_ONSTACK", 0x08000000),
+                     ("SA_RESTART", 0x10000000), ("SA_NODEFER", 0x40000000),
+                     ("SA_RESETHAND", 0x80000000)])
+
+
+def _sigaction_text(d: bytes) -> str:
+    handler, fl, restorer, mask = (int.from_bytes(d[k:k + 8], "little") for k in (0, 8, 16, 24))
+    h = {0: "SIG_DFL", 1: "SIG_IGN"}.get(handler, hex(handler))
+    out = f"{{sa_handler={h}, sa_mask={S.sigset_text(mask.to_bytes(8, 'little'))}, " \
+          f"sa_flags={_SA_FLAGS.render(fl)}"
+    if fl & 0x04000000:
+        out += f", sa_restorer={hex(restorer)}"
+    return out + "}"
+
+
+def _sigaction_value(d: bytes) -> dict[str, Any]:
+    handler, fl, restorer, mask = (int.from_bytes(d[k:k + 8], "little") for k in (0, 8, 16, 24))
+    return {"sa_handler": {0: "SIG_DFL", 1: "SIG_IGN"}.get(handler, handler),
+            "sa_mask": S.sigset_text(mask.to_bytes(8, "little")), "sa_flags": _SA_FLAGS.render(fl)}
+
+
+def _socket_protocol(name: str, i: int) -> Arg:
+    # the protocol's names depend on the family (argument 0)
+    def render(a: tuple) -> str:
+        fam = a[0] & 0xFFFF
+        p = s32(a[i])
+        if fam in (socket.AF_INET, socket.AF_INET6):
+            return F.IPPROTO.render(p)
+        if fam == socket.AF_NETLINK:
+            return F.NETLINK.render(p)
+        return str(p)
+
+    return Arg(name, lambda a, r, b, t: render(a), lambda a, r, b, t: render(a))
+
+
+def _sockopt_name(name: str, i: int) -> Arg:
+    def render(a: tuple) -> str:
+        level = s32(a[1])
+        v = s32(a[i])
+        if level == socket.SOL_SOCKET:
+            return F.SO.render(v)
+        if level == socket.IPPROTO_TCP:
+            return F.TCP.render(v)
+        return str(v)
+
+    return Arg(name, lambda a, r, b, t: render(a), lambda a, r, b, t: render(a))
+
+
+def _fcntl_arg(name: str, i: int) -> Arg:
+    def render(a: tuple) -> str:
+        cmd = a[1] & 0xFFFFFFFF
+        v = a[i]
+        if cmd == 2:  # F_SETFD
+            return F.FD_FLAGS.render(v & 0xFFFFFFFF)
+        if cmd == 4:  # F_SETFL
+            return F.open_flags(v & 0xFFFFFFFF)
+        if cmd in (0, 1030, 8, 10, 1031, 1024):  # DUPFD, DUPFD_CLOEXEC, SETOWN, SETSIG, SETPIPE_SZ, SETLEASE
+            return str(s32(v))
+        return hex(v) if v else "NULL"
+
+    return Arg(name, lambda a, r, b, t: render(a), lambda a, r, b, t: render(a))
+
+
+def _personality(v: int) -> str:
+    return hex(v) if v == 0xFFFFFFFF else F.personality(v)
+
+
+# syscall -> argument name -> builder
+_ARGS: dict[str, dict[str, Builder]] = {
+    "read": {"buf": _buf_out}, "pread64": {"buf": _buf_out},
+    "write": {"buf": _buf_in}, "pwrite64": {"buf": _buf_in},
+    "open": {"flags": _m(F.open_flags), "mode": _m(_octal_mode)},
+    "openat": {"flags": _m(F.open_flags), "mode": _m(_octal_mode)},
+    "creat": {"mode": _m(_octal_mode)},
+    "stat": {"statbuf": _stat}, "lstat": {"statbuf": _stat}, "fstat": {"statbuf": _stat},
+    "newfstatat": {"statbuf": _stat, "flag": _m(F.AT_FLAGS.render)},
+    "statx": {"flags": _m(F.statx_flags), "mask": _m(F.statx_mask), "buffer": _statx},
+    "lseek": {"whence": _m(F.SEEK.render)},
+    "mmap": {"addr": V.pointer, "prot": _m(F.PROT.render), "flags": _m(F.mmap_flags),
+             "fd": V.signed32, "off": V.hex_arg},
+    "mprotect": {"start": V.pointer, "prot": _m(F.PROT.render)},
+    "munmap": {"addr": V.pointer},
+    "brk": {"brk": V.pointer},
+    "madvise": {"start": V.pointer, "behavior": _m(F.MADV.render)},
+    "mremap": {"addr": V.pointer, "flags": _m(F.MREMAP.render), "new_addr": V.pointer},
+    "access": {"mode": _m(F.ACCESS_MODE.render)},
+    "faccessat": {"mode": _m(F.ACCESS_MODE.render)},
+    "faccessat2": {"mode": _m(F.ACCESS_MODE.render), "flags": _m(F.AT_EACCESS_FLAGS.render)},
+    "pipe": {"fildes": _int_pair}, "pipe2": {"fildes": _int_pair, "flags": _m(F.CLOEXEC_FLAGS.render)},
+    "dup3": {"flags": _m(F.CLOEXEC_FLAGS.render)},
+    "eventfd2": {"flags": _m(F.CLOEXEC_FLAGS.render)},
+    "epoll_create1": {"flags": _m(F.CLOEXEC_FLAGS.render)},
+    "inotify_init1": {"flags": _m(F.CLOEXEC_FLAGS.render)},
+    "fcntl": {"cmd": _m(F.FCNTL_CMD.render), "arg": _fcntl_arg},
+    "flock": {"cmd": _m(F.LOCK_OPS.render)},
+    "readlink": {"buf": _buf_out}, "readlinkat": {"buf": _buf_out},
+    "getcwd": {"buf": _getcwd_buf},
+    "chmod": {"mode": _m(_octal_mode)}, "fchmod": {"mode": _m(_octal_mode)},
+    "fchmodat": {"mode": _m(_octal_mode)},
+    "mkdir": {"mode": _m(_octal_mode)}, "mkdirat": {"mode": _m(_octal_mode)},
+    "mknod": {"mode": _m(_mknod_mode)}, "mknodat": {"mode": _m(_mknod_mode)},
+    "umask": {"mask": _m(_octal_mode)},
+    "unlinkat": {"flag": _m(F.AT_FLAGS.render)},
+    "linkat": {"flags": _m(F.AT_FLAGS.render)},
+    "fchownat": {"flag": _m(F.AT_FLAGS.render)},
+    "renameat2": {"flags": _m(F.RENAME_FLAGS.render)},
+    "socket": {"family": _m(F.AF.render), "type": _m(F.socket_type), "protocol": _socket_protocol},
+    "socketpair": {"family": _m(F.AF.render), "type": _m(F.socket_type),
+                   "protocol": _socket_protocol, "usockvec": _int_pair},
+    "connect": {"uservaddr": _sockaddr_in}, "bind": {"umyaddr": _sockaddr_in},
+    "accept": {"upeer_sockaddr": _sockaddr_out, "upeer_addrlen": _int_out},
+    "accept4": {"upeer_sockaddr": _sockaddr_out, "upeer_addrlen": _int_out,
+                "flags": _m(F.SOCK_FLAGS.render)},
+    "getsockname": {"usockaddr": _sockaddr_out, "usockaddr_len": _int_out},
+    "getpeername": {"usockaddr": _sockaddr_out, "usockaddr_len": _int_out},
+    "sendto": {"buff": _buf_in, "flags": _m(F.MSG.render), "addr": _sockaddr_in},
+    "recvfrom": {"ubuf": _buf_out, "flags": _m(F.MSG.render), "addr": _sockaddr_out,
+                 "addr_len": _int_out},
+    "sendmsg": {"flags": _m(F.MSG.render)}, "recvmsg": {"flags": _m(F.MSG.render)},
+    "shutdown": {"how": _m(F.SHUT.render)},
+    "setsockopt": {"level": _m(F.SOL.render), "optname": _sockopt_name, "optval": _sockopt_val},
+    "getsockopt": {"level": _m(F.SOL.render), "optname": _sockopt_name,
+                   "optval": lambda n, i: V.blob(n, i, S.int_text, S.int_value, _ok),
+                   "optlen": _int_out},
+    "nanosleep": {"rqtp": _timespec,
+                  "rmtp": _blob(S.timespec_text, S.timespec_value, _interrupted)},
+    "clock_nanosleep": {"which_clock": _m(F.CLOCKS.render), "flags": _m(F.TIMER_FLAGS.render),
+                        "rqtp": _timespec,
+                        "rmtp": _blob(S.timespec_text, S.timespec_value, _interrupted)},
+    "clock_gettime": {"which_clock": _m(F.CLOCKS.render), "tp": _timespec_out},
+    "clock_getres": {"which_clock": _m(F.CLOCKS.render), "tp": _timespec_out},
+    "gettimeofday": {"tv": _timeval_out},
+    "uname": {"name": _blob(S.utsname_text, S.utsname_value, _ok)},
+    "getrandom": {"ubuf": _buf_out, "flags": _m(F.GRND.render)},
+    "kill": {"sig": _m(_signal, 0xFFFFFFFFFFFFFFFF)},
+    "tkill": {"sig": _m(_signal, 0xFFFFFFFFFFFFFFFF)},
+    "tgkill": {"sig": _m(_signal, 0xFFFFFFFFFFFFFFFF)},
+    "rt_sigaction": {"sig": _m(_signal, 0xFFFFFFFFFFFFFFFF),
+                     "act": _blob(_sigaction_text, _sigaction_value),
+                     "oact": _blob(_sigaction_text, _sigaction_value, _ok)},
+    "rt_sigprocmask": {"how": _m(F.SIGPROCMASK_HOW.render), "nset": _sigset, "oset": _sigset_out},
+    "wait4": {"stat_addr": _wait_status, "options": _m(F.WAIT_OPTS.render)},
+    "getrlimit": {"resource": _m(F.RLIMIT.render), "rlim": _rlimit_out},
+    "setrlimit": {"resource": _m(F.RLIMIT.render), "rlim": _rlimit_in},
+    "prlimit64": {"resource": _m(F.RLIMIT.render), "new_rlim": _rlimit_in, "old_rlim": _rlimit_out},
+    "arch_prctl": {"option": _m(F.ARCH_PRCTL.render), "arg2": V.pointer},
+    "set_tid_address": {"tidptr": V.pointer},
+    "rseq": {"rseq_len": V.hex_arg, "sig": V.hex_arg},
+    "personality": {"personality": _m(_personality)},
+    "futex": {"op": _m(F.futex_op)},
+    "execve": {"envp": V.pointer}, "execveat": {"envp": V.pointer, "flags": _m(F.AT_FLAGS.render)},
+    "sethostname": {"name": _buf_in},
+    "chown": {"user": V.signed32, "group": V.signed32},
+    "fchown": {"user": V.signed32, "group": V.signed32},
+    "lchown": {"user": V.signed32, "group": V.signed32},
+}
+
+
+def arg_decoders(sc: Syscall) -> list[Arg]:
+    """One decoder per argument of `sc`, in order."""
+    spec = specs.spec_for(sc)
+    special = _ARGS.get(sc.name, {})
+    out = []
+    for i, f in enumerate(sc.args[:6]):
+        kind = spec.captures[i].kind if i < len(spec.captures) else specs.NONE
+        b = special.get(f.name)
+        out.append(b(f.name, i) if b else by_type(f, i, kind))
+    return out
+
+
+# -- which arguments strace shows ----------------------------------------------------------
+def _open_shown(mode_at: int) -> Callable[[tuple], range]:
+    with_mode, without = range(mode_at + 1), range(mode_at)
+    creates = os.O_CREAT | F.O_TMPFILE_BIT
+
+    def shown(a: tuple) -> range:
+        return with_mode if a[mode_at - 1] & creates else without
+
+    return shown
+
+
+_FCNTL_NO_ARG = {1, 3, 9, 11, 1025, 1032, 1034}  # GETFD GETFL GETOWN GETSIG GETLEASE GETPIPE_SZ GET_SEALS
+
+
+def _fcntl_shown(a: tuple) -> range:
+    return range(2) if a[1] & 0xFFFFFFFF in _FCNTL_NO_ARG else range(3)
+
+
+def _futex_shown(a: tuple) -> range:
+    op = a[1] & 0x7F
+    return range(3) if op == 1 else range(4) if op == 0 else range(6)
+
+
+SHOWN: dict[str, Callable[[tuple], range]] = {
+    "open": _open_shown(2), "openat": _open_shown(3), "fcntl": _fcntl_shown, "futex": _futex_shown,
+}

@@ -1,0 +1,349 @@
+"""Named constants as strace prints them: bit sets joined with '|', enums by name.
+
+Values come from the stdlib (os, socket, mmap, signal, fcntl, resource) where it has
+them; the rest are the x86_64 Linux ABI values. The name lists keep strace's order.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import mmap
+import os
+import resource
+import signal
+import socket
+from typing import Any
+
+
+def _lookup(names: list[str], fallback: dict[str, int], *modules: Any) -> list[tuple[str, int]]:
+    """(name, value) for each name: from the first module that has it, else `fallback`."""
+    out = []
+    for n in names:
+        for m in modules:
+            if hasattr(m, n):
+                out.append((n, int(getattr(m, n))))
+                break
+        else:
+            if n in fallback:
+                out.append((n, fallback[n]))
+    return out
+
+
+class Flags:
+    """A bit set: `render(v)` gives 'A|B|0x40' (unknown bits as hex), `zero` when v is 0."""
+
+    __slots__ = ("bits", "zero", "cache")
+
+    def __init__(self, bits: list[tuple[str, int]], zero: str = "0") -> None:
+        self.bits = [(n, v) for n, v in bits if v]
+        self.zero = zero
+        self.cache: dict[int, str] = {}  # the same few values recur: render each once
+
+    def render(self, v: int) -> str:
+        s = self.cache.get(v)
+        if s is None:
+            s = self._render(v)
+            if len(self.cache) < 4096:  # bounded: arbitrary values must not grow it forever
+                self.cache[v] = s
+        return s
+
+    def _render(self, v: int) -> str:
+        if v == 0:
+            return self.zero
+        parts = []
+        rest = v
+        for n, b in self.bits:
+            if rest & b == b:
+                parts.append(n)
+                rest &= ~b
+        if rest:
+            parts.append(hex(rest))
+        return "|".join(parts)
+
+    def names(self, v: int) -> list[str]:
+        s = self.render(v)
+        return [] if v == 0 and s == "0" else s.split("|")
+
+
+class Enum:
+    """One value among named ones: unknown values print as `default` does (decimal or hex)."""
+
+    __slots__ = ("by_value", "hex")
+
+    def __init__(self, pairs: list[tuple[str, int]], hex_unknown: bool = False) -> None:
+        self.by_value: dict[int, str] = {}
+        for n, v in pairs:
+            self.by_value.setdefault(v, n)  # the first name listed wins over aliases
+        self.hex = hex_unknown
+
+    def render(self, v: int) -> str:
+        n = self.by_value.get(v)
+        if n is not None:
+            return n
+        return hex(v) if self.hex else str(v)
+
+    def get(self, v: int) -> str | None:
+        return self.by_value.get(v)
+
+
+# -- files ---------------------------------------------------------------------------------
+O_ACCMODE = 3
+_O_ACC = Enum(_lookup(["O_RDONLY", "O_WRONLY", "O_RDWR"], {}, os))
+O_FLAGS = Flags(_lookup(
+    ["O_CREAT", "O_EXCL", "O_NOCTTY", "O_TRUNC", "O_APPEND", "O_NONBLOCK", "O_DSYNC", "O_ASYNC",
+     "O_DIRECT", "O_LARGEFILE", "O_DIRECTORY", "O_NOFOLLOW", "O_NOATIME", "O_CLOEXEC", "__O_SYNC",
+     "O_PATH", "O_TMPFILE"],
+    # O_TMPFILE includes O_DIRECTORY and O_SYNC includes O_DSYNC: strace names the extra bit
+    {"__O_SYNC": 0o4000000, "O_TMPFILE": 0o20000000, "O_LARGEFILE": 0o100000}, os))
+O_CREAT = os.O_CREAT
+O_TMPFILE_BIT = 0o20000000
+
+
+def open_flags(v: int) -> str:
+    """O_RDONLY|O_CLOEXEC: the access mode always shows, then the other bits."""
+    acc = v & O_ACCMODE
+    rest = v & ~O_ACCMODE
+    head = _O_ACC.render(acc) if acc != 3 else "O_ACCMODE"
+    return f"{head}|{O_FLAGS.render(rest)}" if rest else head
+
+
+AT_FDCWD = -100
+AT_FLAGS = Flags([("AT_SYMLINK_NOFOLLOW", 0x100), ("AT_REMOVEDIR", 0x200), ("AT_SYMLINK_FOLLOW", 0x400),
+                  ("AT_NO_AUTOMOUNT", 0x800), ("AT_EMPTY_PATH", 0x1000), ("AT_RECURSIVE", 0x8000)])
+AT_EACCESS_FLAGS = Flags([("AT_SYMLINK_NOFOLLOW", 0x100), ("AT_EACCESS", 0x200),
+                          ("AT_EMPTY_PATH", 0x1000)])
+AT_STATX_SYNC = Enum([("AT_STATX_SYNC_AS_STAT", 0), ("AT_STATX_FORCE_SYNC", 0x2000),
+                      ("AT_STATX_DONT_SYNC", 0x4000)])
+STATX_MASK = Flags([("STATX_TYPE", 1), ("STATX_MODE", 2), ("STATX_NLINK", 4), ("STATX_UID", 8),
+                    ("STATX_GID", 0x10), ("STATX_ATIME", 0x20), ("STATX_MTIME", 0x40),
+                    ("STATX_CTIME", 0x80), ("STATX_INO", 0x100), ("STATX_SIZE", 0x200),
+                    ("STATX_BLOCKS", 0x400), ("STATX_BTIME", 0x800), ("STATX_MNT_ID", 0x1000),
+                    ("STATX_DIOALIGN", 0x2000)])
+STATX_BASIC_STATS = 0x7FF
+STATX_ATTRS = Flags([("STATX_ATTR_COMPRESSED", 0x4), ("STATX_ATTR_IMMUTABLE", 0x10),
+                     ("STATX_ATTR_APPEND", 0x20), ("STATX_ATTR_NODUMP", 0x40),
+                     ("STATX_ATTR_ENCRYPTED", 0x800), ("STATX_ATTR_AUTOMOUNT", 0x1000),
+                     ("STATX_ATTR_MOUNT_ROOT", 0x2000), ("STATX_ATTR_VERITY", 0x100000),
+                     ("STATX_ATTR_DAX", 0x200000)])
+
+
+def statx_mask(v: int) -> str:
+    if v & STATX_BASIC_STATS == STATX_BASIC_STATS:
+        rest = v & ~STATX_BASIC_STATS
+        return "STATX_BASIC_STATS" + (f"|{STATX_MASK.render(rest)}" if rest else "")
+    return STATX_MASK.render(v)
+
+
+def statx_flags(v: int) -> str:
+    sync = v & 0x6000
+    rest = v & ~0x6000
+    head = AT_STATX_SYNC.render(sync)
+    return f"{head}|{AT_FLAGS.render(rest)}" if rest else head
+
+
+ACCESS_MODE = Flags(_lookup(["R_OK", "W_OK", "X_OK"], {}, os), zero="F_OK")
+SEEK = Enum(_lookup(["SEEK_SET", "SEEK_CUR", "SEEK_END", "SEEK_DATA", "SEEK_HOLE"], {}, os))
+FCNTL_CMD = Enum(_lookup(
+    ["F_DUPFD", "F_GETFD", "F_SETFD", "F_GETFL", "F_SETFL", "F_GETLK", "F_SETLK", "F_SETLKW",
+     "F_SETOWN", "F_GETOWN", "F_SETSIG", "F_GETSIG", "F_SETOWN_EX", "F_GETOWN_EX", "F_OFD_GETLK",
+     "F_OFD_SETLK", "F_OFD_SETLKW", "F_SETLEASE", "F_GETLEASE", "F_NOTIFY", "F_DUPFD_CLOEXEC",
+     "F_SETPIPE_SZ", "F_GETPIPE_SZ", "F_ADD_SEALS", "F_GET_SEALS"],
+    {"F_SETOWN_EX": 15, "F_GETOWN_EX": 16}, fcntl))
+FD_FLAGS = Flags([("FD_CLOEXEC", 1)])
+LOCK_OPS = Flags([("LOCK_SH", 1), ("LOCK_EX", 2), ("LOCK_NB", 4), ("LOCK_UN", 8)])
+# pipe2, dup3, eventfd2, inotify_init1, signalfd4, epoll_create1: O_CLOEXEC/O_NONBLOCK only
+CLOEXEC_FLAGS = Flags(_lookup(["O_NONBLOCK", "O_CLOEXEC", "O_DIRECT"], {}, os))
+RENAME_FLAGS = Flags([("RENAME_NOREPLACE", 1), ("RENAME_EXCHANGE", 2), ("RENAME_WHITEOUT", 4)])
+
+# -- memory --------------------------------------------------------------------------------
+PROT = Flags(_lookup(["PROT_READ", "PROT_WRITE", "PROT_EXEC", "PROT_SEM", "PROT_GROWSDOWN",
+                      "PROT_GROWSUP"], {"PROT_SEM": 8, "PROT_GROWSDOWN": 0x01000000,
+                                        "PROT_GROWSUP": 0x02000000}, mmap), zero="PROT_NONE")
+_MAP_TYPE = Enum([("MAP_SHARED", 1), ("MAP_PRIVATE", 2), ("MAP_SHARED_VALIDATE", 3)], hex_unknown=True)
+MAP_FLAGS = Flags([("MAP_32BIT", 0x40), ("MAP_FIXED", 0x10), ("MAP_ANONYMOUS", 0x20),
+                   ("MAP_GROWSDOWN", 0x100), ("MAP_DENYWRITE", 0x800), ("MAP_EXECUTABLE", 0x1000),
+                   ("MAP_LOCKED", 0x2000), ("MAP_NORESERVE", 0x4000), ("MAP_POPULATE", 0x8000),
+                   ("MAP_NONBLOCK", 0x10000), ("MAP_STACK", 0x20000), ("MAP_HUGETLB", 0x40000),
+                   ("MAP_SYNC", 0x80000), ("MAP_FIXED_NOREPLACE", 0x100000),
+                   ("MAP_UNINITIALIZED", 0x4000000)])
+
+
+def mmap_flags(v: int) -> str:
+    # strace lists MAP_FIXED before MAP_ANONYMOUS but after the type: order by bit value
+    typ = _MAP_TYPE.render(v & 3) if v & 3 else ""
+    rest = v & ~3
+    parts = [typ] if typ else []
+    if rest:
+        parts.append(_MAP_ORDERED.render(rest))
+    return "|".join(parts) or "0"
+
+
+_MAP_ORDERED = Flags(sorted(MAP_FLAGS.bits, key=lambda p: p[1]))
+MADV = Enum(_lookup(["MADV_NORMAL", "MADV_RANDOM", "MADV_SEQUENTIAL", "MADV_WILLNEED", "MADV_DONTNEED",
+                     "MADV_FREE", "MADV_REMOVE", "MADV_DONTFORK", "MADV_DOFORK", "MADV_MERGEABLE",
+                     "MADV_UNMERGEABLE", "MADV_HUGEPAGE", "MADV_NOHUGEPAGE", "MADV_DONTDUMP",
+                     "MADV_DODUMP", "MADV_WIPEONFORK", "MADV_KEEPONFORK", "MADV_COLD",
+                     "MADV_PAGEOUT", "MADV_HWPOISON"],
+                    {"MADV_WIPEONFORK": 18, "MADV_KEEPONFORK": 19, "MADV_COLD": 20, "MADV_PAGEOUT": 21},
+                    mmap))
+MREMAP = Flags([("MREMAP_MAYMOVE", 1), ("MREMAP_FIXED", 2), ("MREMAP_DONTUNMAP", 4)])
+
+# -- sockets -------------------------------------------------------------------------------
+AF = Enum([(n, int(getattr(socket, n))) for n in
+           ["AF_UNSPEC", "AF_UNIX", "AF_INET", "AF_AX25", "AF_IPX", "AF_APPLETALK", "AF_NETROM",
+            "AF_BRIDGE", "AF_X25", "AF_INET6", "AF_ROSE", "AF_DECnet", "AF_SECURITY", "AF_KEY",
+            "AF_NETLINK", "AF_PACKET", "AF_ECONET", "AF_ATMSVC", "AF_RDS", "AF_IRDA", "AF_PPPOX",
+            "AF_WANPIPE", "AF_LLC", "AF_CAN", "AF_TIPC", "AF_BLUETOOTH", "AF_IUCV", "AF_RXRPC",
+            "AF_ISDN", "AF_PHONET", "AF_IEEE802154", "AF_CAIF", "AF_ALG", "AF_NFC", "AF_VSOCK",
+            "AF_KCM", "AF_QIPCRTR", "AF_SMC", "AF_XDP"] if hasattr(socket, n)])
+SOCK_TYPE = Enum(_lookup(["SOCK_STREAM", "SOCK_DGRAM", "SOCK_RAW", "SOCK_RDM", "SOCK_SEQPACKET",
+                          "SOCK_DCCP", "SOCK_PACKET"], {"SOCK_DCCP": 6, "SOCK_PACKET": 10}, socket))
+SOCK_FLAGS = Flags(_lookup(["SOCK_CLOEXEC", "SOCK_NONBLOCK"], {}, socket))
+
+
+def socket_type(v: int) -> str:
+    head = SOCK_TYPE.render(v & 0xF)
+    rest = v & ~0xF
+    return f"{head}|{SOCK_FLAGS.render(rest)}" if rest else head
+
+
+IPPROTO = Enum(_lookup(["IPPROTO_IP", "IPPROTO_ICMP", "IPPROTO_IGMP", "IPPROTO_IPIP", "IPPROTO_TCP",
+                        "IPPROTO_EGP", "IPPROTO_PUP", "IPPROTO_UDP", "IPPROTO_IDP", "IPPROTO_TP",
+                        "IPPROTO_DCCP", "IPPROTO_IPV6", "IPPROTO_RSVP", "IPPROTO_GRE", "IPPROTO_ESP",
+                        "IPPROTO_AH", "IPPROTO_ICMPV6", "IPPROTO_MTP", "IPPROTO_BEETPH",
+                        "IPPROTO_ENCAP", "IPPROTO_PIM", "IPPROTO_COMP", "IPPROTO_L2TP",
+                        "IPPROTO_SCTP", "IPPROTO_UDPLITE", "IPPROTO_MPLS", "IPPROTO_ETHERNET",
+                        "IPPROTO_RAW", "IPPROTO_MPTCP"], {"IPPROTO_MPTCP": 262}, socket))
+NETLINK = Enum([("NETLINK_ROUTE", 0), ("NETLINK_UNUSED", 1), ("NETLINK_USERSOCK", 2),
+                ("NETLINK_FIREWALL", 3), ("NETLINK_SOCK_DIAG", 4), ("NETLINK_NFLOG", 5),
+                ("NETLINK_XFRM", 6), ("NETLINK_SELINUX", 7), ("NETLINK_ISCSI", 8), ("NETLINK_AUDIT", 9),
+                ("NETLINK_FIB_LOOKUP", 10), ("NETLINK_CONNECTOR", 11), ("NETLINK_NETFILTER", 12),
+                ("NETLINK_IP6_FW", 13), ("NETLINK_DNRTMSG", 14), ("NETLINK_KOBJECT_UEVENT", 15),
+                ("NETLINK_GENERIC", 16)])
+MSG = Flags(_lookup(["MSG_OOB", "MSG_PEEK", "MSG_DONTROUTE", "MSG_CTRUNC", "MSG_PROXY", "MSG_TRUNC",
+                     "MSG_DONTWAIT", "MSG_EOR", "MSG_WAITALL", "MSG_FIN", "MSG_SYN", "MSG_CONFIRM",
+                     "MSG_RST", "MSG_ERRQUEUE", "MSG_NOSIGNAL", "MSG_MORE", "MSG_WAITFORONE",
+                     "MSG_BATCH", "MSG_ZEROCOPY", "MSG_FASTOPEN", "MSG_CMSG_CLOEXEC"],
+                    {"MSG_PROXY": 0x10, "MSG_FIN": 0x200, "MSG_SYN": 0x400, "MSG_RST": 0x1000,
+                     "MSG_WAITFORONE": 0x10000, "MSG_BATCH": 0x40000, "MSG_ZEROCOPY": 0x4000000},
+                    socket))
+SHUT = Enum(_lookup(["SHUT_RD", "SHUT_WR", "SHUT_RDWR"], {}, socket))
+SOL = Enum([("SOL_IP", 0), ("SOL_SOCKET", 1), ("SOL_TCP", 6), ("SOL_UDP", 17), ("SOL_IPV6", 41),
+            ("SOL_ICMPV6", 58), ("SOL_RAW", 255), ("SOL_NETLINK", 270), ("SOL_PACKET", 263)])
+SO = Enum(_lookup(["SO_DEBUG", "SO_REUSEADDR", "SO_TYPE", "SO_ERROR", "SO_DONTROUTE", "SO_BROADCAST",
+                   "SO_SNDBUF", "SO_RCVBUF", "SO_KEEPALIVE", "SO_OOBINLINE", "SO_NO_CHECK",
+                   "SO_PRIORITY", "SO_LINGER", "SO_BSDCOMPAT", "SO_REUSEPORT", "SO_PASSCRED",
+                   "SO_PEERCRED", "SO_RCVLOWAT", "SO_SNDLOWAT", "SO_RCVTIMEO_OLD", "SO_SNDTIMEO_OLD",
+                   "SO_BINDTODEVICE", "SO_TIMESTAMP_OLD", "SO_ACCEPTCONN", "SO_PEERSEC",
+                   "SO_SNDBUFFORCE", "SO_RCVBUFFORCE", "SO_PASSSEC", "SO_MARK", "SO_PROTOCOL",
+                   "SO_DOMAIN", "SO_RXQ_OVFL", "SO_BUSY_POLL", "SO_INCOMING_CPU", "SO_ZEROCOPY"],
+                  {"SO_NO_CHECK": 11, "SO_BSDCOMPAT": 14, "SO_RCVTIMEO_OLD": 20, "SO_SNDTIMEO_OLD": 21,
+                   "SO_TIMESTAMP_OLD": 29, "SO_PEERSEC": 31, "SO_SNDBUFFORCE": 32,
+                   "SO_RCVBUFFORCE": 33, "SO_PASSSEC": 34, "SO_RXQ_OVFL": 40, "SO_BUSY_POLL": 46,
+                   "SO_INCOMING_CPU": 49, "SO_ZEROCOPY": 60}, socket))
+TCP = Enum(_lookup(["TCP_NODELAY", "TCP_MAXSEG", "TCP_CORK", "TCP_KEEPIDLE", "TCP_KEEPINTVL",
+                    "TCP_KEEPCNT", "TCP_SYNCNT", "TCP_LINGER2", "TCP_DEFER_ACCEPT", "TCP_WINDOW_CLAMP",
+                    "TCP_INFO", "TCP_QUICKACK", "TCP_CONGESTION", "TCP_USER_TIMEOUT",
+                    "TCP_FASTOPEN"], {}, socket))
+
+# -- processes and signals -----------------------------------------------------------------
+SIGNALS: dict[int, str] = {}
+for _s in signal.Signals:
+    # the stdlib names SIGIOT/SIGABRT, SIGCLD/SIGCHLD ...: keep strace's (the Signals enum's canonical)
+    SIGNALS.setdefault(int(_s), _s.name)
+SIGNALS[signal.SIGRTMIN] = "SIGRTMIN"
+for _i in range(1, signal.SIGRTMAX - signal.SIGRTMIN + 1):
+    SIGNALS[signal.SIGRTMIN + _i] = f"SIGRT_{_i}"
+
+
+def signame(v: int) -> str:
+    """SIGTERM; 0 and unknown numbers as decimal."""
+    return SIGNALS.get(v) or str(v)
+
+
+CLONE_FLAGS = Flags([("CLONE_VM", 0x100), ("CLONE_FS", 0x200), ("CLONE_FILES", 0x400),
+                     ("CLONE_SIGHAND", 0x800), ("CLONE_PIDFD", 0x1000), ("CLONE_PTRACE", 0x2000),
+                     ("CLONE_VFORK", 0x4000), ("CLONE_PARENT", 0x8000), ("CLONE_THREAD", 0x10000),
+                     ("CLONE_NEWNS", 0x20000), ("CLONE_SYSVSEM", 0x40000), ("CLONE_SETTLS", 0x80000),
+                     ("CLONE_PARENT_SETTID", 0x100000), ("CLONE_CHILD_CLEARTID", 0x200000),
+                     ("CLONE_DETACHED", 0x400000), ("CLONE_UNTRACED", 0x800000),
+                     ("CLONE_CHILD_SETTID", 0x1000000), ("CLONE_NEWCGROUP", 0x2000000),
+                     ("CLONE_NEWUTS", 0x4000000), ("CLONE_NEWIPC", 0x8000000),
+                     ("CLONE_NEWUSER", 0x10000000), ("CLONE_NEWPID", 0x20000000),
+                     ("CLONE_NEWNET", 0x40000000), ("CLONE_IO", 0x80000000)])
+
+
+def clone_flags(v: int) -> str:
+    sig = v & 0xFF
+    rest = v & ~0xFF
+    parts = [CLONE_FLAGS.render(rest)] if rest else []
+    if sig:
+        parts.append(signame(sig))
+    return "|".join(parts) or "0"
+
+
+WAIT_OPTS = Flags(_lookup(["WNOHANG", "WUNTRACED", "WEXITED", "WCONTINUED", "WNOWAIT", "__WNOTHREAD",
+                           "__WALL", "__WCLONE"],
+                          {"__WNOTHREAD": 0x20000000, "__WALL": 0x40000000, "__WCLONE": 0x80000000}, os))
+SIGPROCMASK_HOW = Enum([("SIG_BLOCK", 0), ("SIG_UNBLOCK", 1), ("SIG_SETMASK", 2)])
+RLIMIT = Enum(_lookup(["RLIMIT_CPU", "RLIMIT_FSIZE", "RLIMIT_DATA", "RLIMIT_STACK", "RLIMIT_CORE",
+                       "RLIMIT_RSS", "RLIMIT_NPROC", "RLIMIT_NOFILE", "RLIMIT_MEMLOCK", "RLIMIT_AS",
+                       "RLIMIT_LOCKS", "RLIMIT_SIGPENDING", "RLIMIT_MSGQUEUE", "RLIMIT_NICE",
+                       "RLIMIT_RTPRIO", "RLIMIT_RTTIME"], {"RLIMIT_LOCKS": 10}, resource))
+ARCH_PRCTL = Enum([("ARCH_SET_GS", 0x1001), ("ARCH_SET_FS", 0x1002), ("ARCH_GET_FS", 0x1003),
+                   ("ARCH_GET_GS", 0x1004), ("ARCH_GET_CPUID", 0x1011), ("ARCH_SET_CPUID", 0x1012),
+                   ("ARCH_GET_XCOMP_SUPP", 0x1021), ("ARCH_GET_XCOMP_PERM", 0x1022),
+                   ("ARCH_REQ_XCOMP_PERM", 0x1023), ("ARCH_SHSTK_ENABLE", 0x5001),
+                   ("ARCH_SHSTK_DISABLE", 0x5002), ("ARCH_SHSTK_STATUS", 0x5005)], hex_unknown=True)
+CLOCKS = Enum([("CLOCK_REALTIME", 0), ("CLOCK_MONOTONIC", 1), ("CLOCK_PROCESS_CPUTIME_ID", 2),
+               ("CLOCK_THREAD_CPUTIME_ID", 3), ("CLOCK_MONOTONIC_RAW", 4), ("CLOCK_REALTIME_COARSE", 5),
+               ("CLOCK_MONOTONIC_COARSE", 6), ("CLOCK_BOOTTIME", 7), ("CLOCK_REALTIME_ALARM", 8),
+               ("CLOCK_BOOTTIME_ALARM", 9), ("CLOCK_TAI", 11)])
+TIMER_FLAGS = Flags([("TIMER_ABSTIME", 1)])
+GRND = Flags(_lookup(["GRND_NONBLOCK", "GRND_RANDOM", "GRND_INSECURE"], {"GRND_INSECURE": 4}, os))
+PERSONALITY = Enum([("PER_LINUX", 0), ("PER_LINUX_32BIT", 0x800000), ("PER_SVR4", 0x4000001),
+                    ("PER_LINUX32", 8)], hex_unknown=True)
+PERSONALITY_FLAGS = Flags([("UNAME26", 0x20000), ("ADDR_NO_RANDOMIZE", 0x40000),
+                           ("FDPIC_FUNCPTRS", 0x80000), ("MMAP_PAGE_ZERO", 0x100000),
+                           ("ADDR_COMPAT_LAYOUT", 0x200000), ("READ_IMPLIES_EXEC", 0x400000),
+                           ("ADDR_LIMIT_32BIT", 0x800000), ("SHORT_INODE", 0x1000000),
+                           ("WHOLE_SECONDS", 0x2000000), ("STICKY_TIMEOUTS", 0x4000000),
+                           ("ADDR_LIMIT_3GB", 0x8000000)])
+
+
+def personality(v: int) -> str:
+    head = PERSONALITY.render(v & 0xFF)
+    rest = v & ~0xFF & 0xFFFFFFFF
+    return f"{head}|{PERSONALITY_FLAGS.render(rest)}" if rest else head
+
+
+FUTEX_OPS = Enum([("FUTEX_WAIT", 0), ("FUTEX_WAKE", 1), ("FUTEX_FD", 2), ("FUTEX_REQUEUE", 3),
+                  ("FUTEX_CMP_REQUEUE", 4), ("FUTEX_WAKE_OP", 5), ("FUTEX_LOCK_PI", 6),
+                  ("FUTEX_UNLOCK_PI", 7), ("FUTEX_TRYLOCK_PI", 8), ("FUTEX_WAIT_BITSET", 9),
+                  ("FUTEX_WAKE_BITSET", 10), ("FUTEX_WAIT_REQUEUE_PI", 11),
+                  ("FUTEX_CMP_REQUEUE_PI", 12), ("FUTEX_LOCK_PI2", 13)])
+
+
+def futex_op(v: int) -> str:
+    s = FUTEX_OPS.render(v & 0x7F)
+    if v & 128:
+        s += "_PRIVATE"
+    if v & 256:
+        s = "FUTEX_CLOCK_REALTIME|" + s
+    return s
+
+
+# -- errno ---------------------------------------------------------------------------------
+# The stdlib's errorcode picks an alias for a few numbers; strace prints the primary name.
+ERRNO_NAMES: dict[int, str] = dict(errno.errorcode)
+ERRNO_NAMES.update({errno.EDEADLK: "EDEADLK", errno.EOPNOTSUPP: "EOPNOTSUPP", errno.EAGAIN: "EAGAIN"})
+# Kernel-internal codes a traced call can return when a signal interrupts it.
+KERNEL_ERRNO = {512: ("ERESTARTSYS", "To be restarted if SA_RESTART is set"),
+                513: ("ERESTARTNOINTR", "To be restarted"),
+                514: ("ERESTARTNOHAND", "To be restarted if no handler"),
+                515: ("ENOIOCTLCMD", "No ioctl command"),
+                516: ("ERESTART_RESTARTBLOCK", "Interrupted by signal"),
+                517: ("EPROBE_DEFER", "Requested probe deferral"),
+                518: ("EOPENSTALE", "Open stale"),
+                519: ("ENOPARAM", "Parameter not supported")}

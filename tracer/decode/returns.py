@@ -1,0 +1,81 @@
+"""Return values as strace shows them: errors by name and message, addresses in hex,
+and the annotations some calls get (fcntl's flags, umask's octal ...)."""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Callable
+
+from tracer.decode import flags as F
+
+RetText = Callable[[Any, tuple], str]
+
+
+def _error_table() -> dict[int, tuple[str, str, str]]:
+    """-ret -> (text after '= ', name, message) for every errno."""
+    out = {}
+    for n, name in F.ERRNO_NAMES.items():
+        msg = os.strerror(n)
+        out[n] = (f"-1 {name} ({msg})", name, msg)
+    for n, (name, msg) in F.KERNEL_ERRNO.items():
+        out[n] = (f"? {name} ({msg})", name, msg)  # strace: the call will be restarted
+    return out
+
+
+ERRORS = _error_table()
+
+
+def error_of(ret: Any) -> tuple[str, str, str] | None:
+    """(text, name, message) when `ret` is a failure, else None."""
+    if ret is not None and -4096 < ret < 0:
+        e = ERRORS.get(-ret)
+        return e or (f"-1 E{-ret} (Unknown error {-ret})", f"E{-ret}", f"Unknown error {-ret}")
+    return None
+
+
+def decimal(ret: Any, args: tuple) -> str:
+    if ret is None:
+        return "?"
+    if -4096 < ret < 0:
+        e = ERRORS.get(-ret)
+        return e[0] if e else f"-1 E{-ret} (Unknown error {-ret})"
+    return str(ret)
+
+
+def _hex(ret: Any, args: tuple) -> str:
+    if ret is None or -4096 < ret < 0:
+        return decimal(ret, args)
+    return hex(ret & 0xFFFFFFFFFFFFFFFF)
+
+
+def _octal(ret: Any, args: tuple) -> str:
+    if ret is None or -4096 < ret < 0:
+        return decimal(ret, args)
+    return f"{ret:#04o}" if ret else "000"
+
+
+def _fcntl(ret: Any, args: tuple) -> str:
+    if ret is None or -4096 < ret < 0:
+        return decimal(ret, args)
+    cmd = args[1] & 0xFFFFFFFF
+    if cmd == 1 and ret:  # F_GETFD
+        return f"{ret:#x} (flags {F.FD_FLAGS.render(ret)})"
+    if cmd == 3:  # F_GETFL
+        return f"{ret:#x} (flags {F.open_flags(ret)})" if ret else f"0 (flags {F.open_flags(0)})"
+    return str(ret)
+
+
+def _personality(ret: Any, args: tuple) -> str:
+    if ret is None or -4096 < ret < 0:
+        return decimal(ret, args)
+    return f"{ret:#x} ({F.personality(ret)})" if ret else f"0 ({F.personality(0)})"
+
+
+RETURNS: dict[str, RetText] = {
+    "mmap": _hex, "mremap": _hex, "brk": _hex, "shmat": _hex,
+    "umask": _octal, "fcntl": _fcntl, "personality": _personality,
+}
+
+
+def ret_text(name: str) -> RetText:
+    return RETURNS.get(name, decimal)
