@@ -1,0 +1,67 @@
+"""Shared fixtures: every test must leave the kernel without tracing state of ours."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+from kernel_state import leftovers  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+WORKLOAD = Path(__file__).parent / "workload.py"
+
+
+@pytest.fixture(autouse=True)
+def kernel_left_clean():
+    before = set(leftovers())
+    yield
+    after = [x for x in leftovers() if x not in before]
+    assert not after, f"tracing state left in the kernel: {after}"
+
+
+class Workload:
+    """A live process that runs one syscall per command sent to it."""
+
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen(["/usr/bin/python3", str(WORKLOAD)], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, text=True)
+        self.pid = self.proc.pid
+
+    def do(self, cmd: str) -> str:
+        self.proc.stdin.write(cmd + "\n")
+        self.proc.stdin.flush()
+        return self.proc.stdout.readline().strip()
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.stdin.close()
+            self.proc.wait(timeout=5)
+
+
+@pytest.fixture
+def workload():
+    made: list[Workload] = []
+
+    def make() -> Workload:
+        w = Workload()
+        made.append(w)
+        return w
+
+    yield make
+    for w in made:
+        w.close()
+
+
+@pytest.fixture
+def outdir(tmp_path, monkeypatch):
+    monkeypatch.setenv("TRACER_OUTPUT_DIR", str(tmp_path))
+    return tmp_path
+
+
+def pytest_report_header(config):
+    return f"kernel {os.uname().release}"

@@ -1,0 +1,31 @@
+"""What tracing state of ours the kernel holds now: tests assert it is none after each stop."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+TRACEFS = Path("/sys/kernel/tracing")
+# Names the kernel shows for our BPF programs (truncated to 15 characters).
+OUR_PROGS = {"raw_exit", "tp_exit", "kp_enter", "kp_exit", "handle_enter", "handle_exit",
+             "handle_exec", "tracepoint__sch"} | {f"tp_enter{n}" for n in range(7)}
+
+
+def leftovers() -> list[str]:
+    found = []
+    inst = TRACEFS / "instances"
+    if inst.is_dir():
+        found += [f"tracefs instance {d.name}" for d in inst.iterdir() if d.name.startswith("tracer_")]
+    for f in ("kprobe_events", "uprobe_events", "dynamic_events"):
+        p = TRACEFS / f
+        if p.exists():
+            found += [f"{f}: {ln}" for ln in p.read_text().splitlines() if ":tracer_" in ln]
+    try:
+        out = subprocess.run(["bpftool", "-j", "prog", "show"], capture_output=True, text=True, timeout=10)
+        progs = json.loads(out.stdout or "[]")
+    except (OSError, ValueError, subprocess.SubprocessError):
+        progs = []
+    found += [f"BPF program {p.get('name')} (id {p.get('id')})" for p in progs
+              if p.get("name") in OUR_PROGS]
+    return found

@@ -1,0 +1,149 @@
+"""The per-PID tail-call dispatch, loaded for real into this kernel."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+from ebpf_harness import Harness, of_pid
+
+from tracer import capabilities as cap
+
+CAPS = cap.probe()
+NO_KPROBES = f"this kernel has no kprobes ({CAPS.reason(cap.KPROBES)}); runs under vagrant/run-qemu"
+MODES = [
+    "raw_tracepoint",
+    "tracepoint",
+    pytest.param("kprobe", marks=[pytest.mark.kprobes,
+                                  pytest.mark.skipif(not CAPS.has(cap.KPROBES), reason=NO_KPROBES)]),
+]
+
+
+@pytest.fixture
+def harness():
+    made = []
+
+    def make(mode: str, **kw) -> Harness:
+        h = Harness(mode, **kw)
+        made.append(h)
+        return h
+
+    yield make
+    for h in made:
+        h.close()
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_two_pids_different_handlers_and_an_untraced_one(mode, harness, workload, tmp_path):
+    h = harness(mode)
+    a, b, c = workload(), workload(), workload()
+    h.install(1, "openat")
+    h.install(2, "getppid")
+    h.disp.assign(a.pid, 1)
+    h.disp.assign(b.pid, 2)
+    for w, name in ((a, "a"), (b, "b"), (c, "c")):
+        w.do(f"open {tmp_path}/{name}-file")
+        w.do("getppid")
+    lines = h.read()
+    la, lb = of_pid(lines, a.pid), of_pid(lines, b.pid)
+    assert any(f'"{tmp_path}/a-file"' in ln and "openat(AT_FDCWD" in ln for ln in la), la
+    assert not [ln for ln in la if "getppid(" in ln]
+    assert any(ln.endswith(f"getppid() = {os.getpid()}") for ln in lb), lb
+    assert not [ln for ln in lb if "openat(" in ln]
+    assert of_pid(lines, c.pid) == []
+
+
+@pytest.mark.parametrize("follow", [True, False])
+def test_fork_following(follow, harness, workload, tmp_path):
+    h = harness("raw_tracepoint", follow_forks=follow)
+    w = workload()
+    h.install(1, "openat")
+    h.disp.assign(w.pid, 1)
+    child = int(w.do(f"forkopen {tmp_path}/child-file"))
+    lines = of_pid(h.read(), child)
+    if follow:
+        assert any(f'"{tmp_path}/child-file"' in ln for ln in lines), lines
+    else:
+        assert lines == []
+
+
+def test_the_tracer_never_traces_itself(harness, workload, tmp_path):
+    h = harness("raw_tracepoint")
+    h.install(0, "openat")  # the default set: every process without a set of its own
+    h.disp.set_default(True)
+    w = workload()
+    w.do(f"open {tmp_path}/other")
+    (tmp_path / "mine").write_text("x")
+    lines = h.read()
+    h.disp.set_default(False)
+    assert of_pid(lines, w.pid), "the default handler set traces other processes"
+    assert of_pid(lines, os.getpid()) == []
+
+
+def test_handlers_change_while_tracing(harness, workload, tmp_path):
+    h = harness("raw_tracepoint")
+    a, b = workload(), workload()
+    h.install(1, "openat")
+    h.install(2, "openat")
+    h.disp.assign(a.pid, 1)
+    h.disp.assign(b.pid, 2)
+    a.do("getppid")
+    b.do(f"open {tmp_path}/b1")
+    assert not [ln for ln in of_pid(h.read(), a.pid) if "getppid" in ln]
+
+    h.install(1, "getppid")  # add a handler to A's set only
+    h.uninstall(1, "openat")  # and remove one
+    a.do("getppid")
+    a.do(f"open {tmp_path}/a-after-remove")
+    b.do(f"open {tmp_path}/b2")
+    lines = h.read()
+    assert any("getppid()" in ln for ln in of_pid(lines, a.pid))
+    assert not [ln for ln in of_pid(lines, a.pid) if "a-after-remove" in ln]
+    # B's handlers were not touched: none of its events went missing
+    assert [ln for ln in of_pid(h.seen, b.pid) if "/b1" in ln or "/b2" in ln] != []
+    assert len([ln for ln in of_pid(h.seen, b.pid) if f"{tmp_path}/b" in ln]) == 2
+
+    h.disp.release(a.pid)  # stop tracing A altogether
+    a.do("getppid")
+    assert of_pid(h.read(), a.pid) == []
+    assert h.disp.lost() == 0
+
+
+@pytest.fixture
+def high_pid():
+    """Make the next PID exceed 4,000,000 (pid_max raised), restoring pid_max after."""
+    pid_max = Path("/proc/sys/kernel/pid_max")
+    last = Path("/proc/sys/kernel/ns_last_pid")
+    old = pid_max.read_text()
+    pid_max.write_text("4194304")
+    try:
+        last.write_text("4000000")
+        yield
+    finally:
+        pid_max.write_text(old)
+
+
+def test_pid_above_four_million(high_pid, harness, workload, tmp_path):
+    w = workload()
+    assert w.pid > 4_000_000, f"got PID {w.pid}"
+    h = harness("raw_tracepoint")
+    h.install(1, "openat")
+    h.disp.assign(w.pid, 1)
+    w.do(f"open {tmp_path}/high")
+    lines = of_pid(h.read(), w.pid)
+    assert any(f'"{tmp_path}/high"' in ln for ln in lines), lines
+
+
+def test_execve_and_exit_group_are_paired_with_their_entry(harness, tmp_path):
+    h = harness("raw_tracepoint")
+    h.install(1, "execve", "exit_group")
+    sh = subprocess.Popen(["/bin/sh", "-c", "read x; exec /bin/true one two"], stdin=subprocess.PIPE,
+                          text=True)
+    h.disp.assign(sh.pid, 1)
+    sh.communicate("go\n")
+    lines = of_pid(h.read(), sh.pid)
+    assert any('execve("/bin/true", ["/bin/true", "one", "two"]' in ln and ln.endswith("= 0")
+               for ln in lines) or any('execve("/bin/true"' in ln and ln.endswith("= 0") for ln in lines), lines
+    assert any(ln.endswith("exit_group(0) = ?") for ln in lines), lines
