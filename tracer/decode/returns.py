@@ -7,6 +7,7 @@ import os
 from typing import Any, Callable
 
 from tracer.decode import flags as F
+from tracer.decode.structs import octal
 
 RetText = Callable[[Any, tuple], str]
 
@@ -51,7 +52,7 @@ def _hex(ret: Any, args: tuple) -> str:
 def _octal(ret: Any, args: tuple) -> str:
     if ret is None or -4096 < ret < 0:
         return decimal(ret, args)
-    return f"{ret:#04o}" if ret else "000"
+    return octal(ret)
 
 
 def _fcntl(ret: Any, args: tuple) -> str:

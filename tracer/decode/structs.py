@@ -32,12 +32,12 @@ def file_mode(mode: int) -> str:
     if fmt:
         parts.append(_S_IFMT.get(fmt, f"{fmt:#o}"))
     parts += [n for b, n in _S_BITS if mode & b]
-    return "|".join(parts + [f"{mode & 0o777:#04o}"])
+    return "|".join(parts + [octal(mode & 0o777)])
 
 
 def octal(v: int) -> str:
-    """A permission argument (mkdir, chmod, umask): 0644, 0 as 000 like strace."""
-    return f"{v:#04o}" if v else "000"
+    """C's %#03o as strace prints modes: 0644, 022, 000."""
+    return ("0" + format(v, "o")).rjust(3, "0")
 
 
 def _major_minor(dev: int) -> tuple[int, int]:

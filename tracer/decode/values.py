@@ -54,7 +54,8 @@ def unsigned64(name: str, i: int) -> Arg:
 
 
 def hex_arg(name: str, i: int) -> Arg:
-    return Arg(name, lambda a, r, b, t: hex(a[i]), lambda a, r, b, t: a[i])
+    """C's %#lx: 0x1f, but 0 for zero."""
+    return Arg(name, lambda a, r, b, t: hex(a[i]) if a[i] else "0", lambda a, r, b, t: a[i])
 
 
 def pointer(name: str, i: int) -> Arg:
