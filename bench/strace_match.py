@@ -1,0 +1,236 @@
+"""How much of strace's output our ebpf-syscalls hook reproduces, line for line.
+
+Runs bench/workload.c (compiled here with gcc) once under `strace -f -qq` and once traced
+by `trace-hooks/ebpf/manager --run ebpf-syscalls --args "--pid PID"`, cuts both traces at
+the workload's start marker (`read(0, "g", 1) = 1`), and compares each process's calls:
+
+    .venv/bin/python bench/strace_match.py [--strace FILE --ours FILE] [--keep DIR]
+
+With --strace/--ours it only compares two recorded traces. PIDs are replaced by P0, P1 ...
+(in order of appearance) on both sides, and strace's padding before ' = ' is dropped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import difflib
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+WORKDIR = Path("/tmp/tracer-workload")  # fixed: getcwd and paths must agree between the runs
+MANAGER = ROOT / "trace-hooks/ebpf/manager"
+MARKER = 'read(0, "g", 1) = 1'
+
+Line = "tuple[int, str]"  # (pid, "NAME(ARGS) = RET")
+
+
+def compile_workload(out: Path) -> Path:
+    exe = out / "workload"
+    subprocess.run(["gcc", "-O1", "-o", str(exe), str(ROOT / "bench/workload.c")], check=True)
+    return exe
+
+
+def _fresh_workdir() -> None:
+    shutil.rmtree(WORKDIR, ignore_errors=True)
+    WORKDIR.mkdir(parents=True)
+
+
+def run_strace(exe: Path, out: Path) -> Path:
+    _fresh_workdir()
+    trace = out / "strace.txt"
+    subprocess.run(["strace", "-f", "-qq", "-o", str(trace), str(exe), str(WORKDIR)], input=b"g",
+                   cwd=WORKDIR, check=False, timeout=60)
+    return trace
+
+
+def _wait_for(cond, timeout: float, what: str) -> None:
+    end = time.monotonic() + timeout
+    while not cond():
+        if time.monotonic() > end:
+            raise SystemExit(f"strace_match: timed out waiting for {what}")
+        time.sleep(0.02)
+
+
+def run_ours(exe: Path, out: Path) -> Path:
+    _fresh_workdir()
+    w = subprocess.Popen([str(exe), str(WORKDIR)], stdin=subprocess.PIPE, cwd=WORKDIR)
+
+    def waiting() -> bool:  # re-executed itself and blocked on stdin
+        cmd = Path(f"/proc/{w.pid}/cmdline").read_bytes()
+        stat = Path(f"/proc/{w.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return b"\0run\0" in cmd and stat[0] == "S"
+
+    _wait_for(waiting, 10, "the workload to wait on stdin")
+    env = {**os.environ, "TRACER_OUTPUT_DIR": str(out)}
+    m = subprocess.Popen([str(MANAGER), "--run", "ebpf-syscalls", "--args", f"--pid {w.pid}"],
+                         cwd=MANAGER.parent, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         env=env)
+    path = m.stdout.readline().strip()  # announced once attached
+    if not path:
+        w.kill()
+        raise SystemExit(f"strace_match: the manager did not start: {m.stderr.read().strip()}")
+    w.communicate(b"g", timeout=60)
+    time.sleep(0.5)  # a few poll intervals: the last events reach the file
+    m.send_signal(signal.SIGINT)
+    m.wait(timeout=30)
+    return Path(path)
+
+
+# -- parsing -------------------------------------------------------------------------------
+_STRACE = re.compile(r"^(\d+)\s+(.*)$")
+_PAD = re.compile(r"\)\s+= ")
+
+
+def parse_strace(text: str) -> list[Line]:
+    """strace -f -o lines: unfinished/resumed halves joined, signals and exits dropped."""
+    out: list[Line] = []
+    pending: dict[int, str] = {}
+    for raw in text.splitlines():
+        m = _STRACE.match(raw)
+        if not m:
+            continue
+        pid, rest = int(m.group(1)), m.group(2)
+        if rest.startswith(("---", "+++")):
+            continue
+        if rest.endswith(" <unfinished ...>"):
+            pending[pid] = rest[: -len(" <unfinished ...>")]
+            continue
+        r = re.match(r"<\.\.\. (\w+) resumed>(.*)$", rest)
+        if r:
+            head = pending.pop(pid, f"{r.group(1)}(")
+            rest = head + r.group(2)
+        out.append((pid, _PAD.sub(") = ", rest).rstrip()))
+    return out
+
+
+_OURS = re.compile(r"^\S+ .* (\d+)/(\d+) (?:\S+ )?([a-z_0-9]+\(.*)$")
+
+
+def parse_ours(text: str) -> list[Line]:
+    """Our trace lines: TIMESTAMP COMM PID/TID [CID] NAME(ARGS) = RET."""
+    out: list[Line] = []
+    for raw in text.splitlines():
+        m = _OURS.match(raw)
+        if m:
+            out.append((int(m.group(2)), m.group(3).rstrip()))
+    return out
+
+
+def from_marker(lines: list[Line]) -> list[Line]:
+    for k, (_pid, text) in enumerate(lines):
+        if text == MARKER:
+            return lines[k:]
+    return []
+
+
+def normalize(lines: list[Line]) -> list[Line]:
+    """Replace the workload's PIDs by P0, P1 ... and its parent's by PPID."""
+    names: dict[int, str] = {}
+    for pid, _ in lines:
+        names.setdefault(pid, f"P{len(names)}")
+    for _pid, text in lines:  # fork's return value names the child before it runs
+        m = re.match(r"(?:fork|vfork|clone3?)\(.*\) = (\d+)$", text)
+        if m:
+            names.setdefault(int(m.group(1)), f"P{len(names)}")
+    pat = re.compile(r"\b(" + "|".join(str(p) for p in sorted(names, reverse=True)) + r")\b") \
+        if names else None
+    out = []
+    for pid, text in lines:
+        if pat:
+            text = pat.sub(lambda m: names[int(m.group(1))], text)
+        text = re.sub(r"^getppid\(\) = \d+$", "getppid() = PPID", text)
+        out.append((pid, text))
+    return [(int(names[p][1:]), t) for p, t in out]
+
+
+def _name(text: str) -> str:
+    return text.split("(", 1)[0]
+
+
+def compare(ref: list[Line], ours: list[Line]) -> dict:
+    """Align each process's calls by syscall name, then compare the aligned lines exactly."""
+    by_ref: dict[int, list[str]] = collections.defaultdict(list)
+    by_ours: dict[int, list[str]] = collections.defaultdict(list)
+    for p, t in ref:
+        by_ref[p].append(t)
+    for p, t in ours:
+        by_ours[p].append(t)
+    matched = total = 0
+    mismatches: dict[str, list[tuple[str, str]]] = collections.defaultdict(list)
+    missing: list[str] = []
+    extra: list[str] = []
+    for p, rlines in by_ref.items():
+        olines = by_ours.get(p, [])
+        sm = difflib.SequenceMatcher(a=[_name(t) for t in rlines], b=[_name(t) for t in olines],
+                                     autojunk=False)
+        for op, i1, i2, j1, j2 in sm.get_opcodes():
+            if op == "equal":
+                for r, o in zip(rlines[i1:i2], olines[j1:j2]):
+                    total += 1
+                    if r == o:
+                        matched += 1
+                    else:
+                        mismatches[_name(r)].append((r, o))
+            else:
+                total += i2 - i1
+                missing += rlines[i1:i2]
+                extra += olines[j1:j2]
+    return {"matched": matched, "total": total, "mismatches": mismatches, "missing": missing,
+            "extra": extra, "distinct": len({_name(t) for _, t in ref})}
+
+
+def report(res: dict) -> None:
+    rate = 100.0 * res["matched"] / res["total"] if res["total"] else 0.0
+    print(f"strace match: {res['matched']}/{res['total']} lines ({rate:.1f}%), "
+          f"{res['distinct']} distinct syscalls")
+    for name, pairs in sorted(res["mismatches"].items()):
+        print(f"  {name}: {len(pairs)} mismatched")
+        for r, o in pairs[:3]:
+            print(f"    strace: {r}\n    ours:   {o}")
+    if res["missing"]:
+        print(f"  missing from ours ({len(res['missing'])}):")
+        for t in res["missing"][:10]:
+            print(f"    {t}")
+    if res["extra"]:
+        print(f"  only in ours ({len(res['extra'])}):")
+        for t in res["extra"][:10]:
+            print(f"    {t}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--strace", type=Path, help="a recorded strace -f -o file (skip running)")
+    ap.add_argument("--ours", type=Path, help="a recorded trace file of ours (skip running)")
+    ap.add_argument("--keep", type=Path, help="keep the binaries and traces in this directory")
+    ns = ap.parse_args(argv)
+    tmp = Path(ns.keep or tempfile.mkdtemp(prefix="strace-match-"))
+    tmp.mkdir(parents=True, exist_ok=True)
+    try:
+        exe = compile_workload(tmp) if not (ns.strace and ns.ours) else None
+        ref_file = ns.strace or run_strace(exe, tmp)
+        ours_file = ns.ours or run_ours(exe, tmp)
+        ref = normalize(from_marker(parse_strace(ref_file.read_text())))
+        ours = normalize(from_marker(parse_ours(ours_file.read_text())))
+        if not ref:
+            raise SystemExit(f"strace_match: no marker line in {ref_file}")
+        if not ours:
+            raise SystemExit(f"strace_match: no marker line in {ours_file}")
+        report(compare(ref, ours))
+    finally:
+        if not ns.keep:
+            shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(WORKDIR, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
