@@ -18,7 +18,7 @@ WORKLOAD = Path(__file__).parent / "workload.py"
 
 @pytest.fixture(autouse=True)
 def kernel_left_clean():
-    before = set(leftovers())
+    before = set(leftovers(settle=0))
     yield
     after = [x for x in leftovers() if x not in before]
     assert not after, f"tracing state left in the kernel: {after}"

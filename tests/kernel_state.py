@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import time
 from pathlib import Path
 
 TRACEFS = Path("/sys/kernel/tracing")
@@ -12,7 +13,18 @@ OUR_PROGS = {"raw_exit", "tp_exit", "kp_enter", "kp_exit", "handle_enter", "hand
              "handle_exec", "tracepoint__sch"} | {f"tp_enter{n}" for n in range(7)}
 
 
-def leftovers() -> list[str]:
+def leftovers(settle: float = 1.0) -> list[str]:
+    """Our tracing objects still in the kernel. The kernel frees a BPF program detached
+    from a perf event after an RCU grace period, so wait up to `settle` s for that."""
+    deadline = time.monotonic() + settle
+    while True:
+        found = _leftovers()
+        if not found or time.monotonic() >= deadline:
+            return found
+        time.sleep(0.05)
+
+
+def _leftovers() -> list[str]:
     found = []
     inst = TRACEFS / "instances"
     if inst.is_dir():

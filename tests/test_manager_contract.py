@@ -21,7 +21,8 @@ ROOT = Path(__file__).resolve().parents[1]
 SUBSYSTEMS = sorted(p.name for p in (ROOT / "trace-hooks").iterdir() if p.is_dir())
 
 
-def manager(sub: str, *args: str, env: dict | None = None, timeout: float = 10) -> subprocess.CompletedProcess:
+def manager(sub: str, *args: str, env: dict | None = None,
+            timeout: float = 10) -> subprocess.CompletedProcess:
     return subprocess.run(["./manager.py", *args], cwd=ROOT / "trace-hooks" / sub, capture_output=True,
                           text=True, timeout=timeout, env={**os.environ, **(env or {})})
 

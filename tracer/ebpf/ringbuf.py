@@ -39,27 +39,33 @@ class RingReader:
     def pending(self) -> bool:
         return _POS.unpack_from(self._prod, 0)[0] > self._pos
 
-    def drain(self, handle: Callable[[mmap.mmap, int, int], None], limit: int = 1 << 16) -> int:
-        """Call handle(buffer, offset, length) for up to `limit` records; return how many."""
+    def drain(self, handle: Callable[[mmap.mmap, list[int]], None], limit: int = 1 << 14) -> int:
+        """Hand up to `limit` records to handle(buffer, offsets) at once; return how many.
+
+        Offsets point at each record's data; the space is given back to the kernel
+        only after `handle` returns, since the producer may reuse it at once.
+        """
         prod, base, mask = self._prod, self._page, self._mask
         unpack_len = _LEN.unpack_from
         end = _POS.unpack_from(prod, 0)[0]
         pos = self._pos
-        n = 0
-        while pos < end and n < limit:
+        offs: list[int] = []
+        append = offs.append
+        while pos < end and len(offs) < limit:
             off = base + (pos & mask)
             hdr = unpack_len(prod, off)[0]
             if hdr & _BUSY:
                 break  # the producer is still writing this record
             length = hdr & ~(_BUSY | _DISCARD)
             if not hdr & _DISCARD:
-                handle(prod, off + 8, length)
-                n += 1
+                append(off + 8)
             pos += (length + 15) & ~7  # 8-byte header, record padded to 8
+        if offs:
+            handle(prod, offs)
         if pos != self._pos:
             self._pos = pos
             _POS.pack_into(self._cons, 0, pos)  # hands the space back to the kernel
-        return n
+        return len(offs)
 
     def close(self) -> None:
         self._poll.close()

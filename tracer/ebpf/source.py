@@ -74,8 +74,7 @@ class EbpfSource:
             pages = 1 << (pages.bit_length() - 1)
 
             def on_event(cpu: int, data: Any, size: int) -> None:
-                raw = ct.string_at(data, size)
-                self.lines.handle(raw, 0, size)
+                self.lines.handle(ct.string_at(data, size), [0])
 
             def on_lost(cpu: int, count: int) -> None:
                 self.perf_lost += count
