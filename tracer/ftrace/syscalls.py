@@ -20,7 +20,7 @@ def events_for(session: FtraceSession, names: list[str] | None) -> list[tuple[st
     unknown = [n for n in names if not inst.has_event(SYSTEM, f"sys_enter_{n}")]
     if unknown:
         raise TracerError(f"--syscalls: no tracepoint for {', '.join(unknown)} on this kernel"
-                          f" (see {inst.path / 'events' / SYSTEM})")
+                          f" (see {inst.tracefs / 'events' / SYSTEM})")
     out: list[tuple[str, str | None]] = []
     for n in dict.fromkeys(names):
         out += [(SYSTEM, f"sys_enter_{n}"), (SYSTEM, f"sys_exit_{n}")]

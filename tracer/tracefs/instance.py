@@ -100,9 +100,15 @@ class Instance:
         self.write("set_ftrace_pid", " ".join(map(str, pids)), f"set the function-trace PIDs of {self.name}")
 
     def set_ftrace_filter(self, pattern: str) -> None:
-        self.write("set_ftrace_filter", pattern,
-                   f"limit function tracing to '{pattern}' (no kernel function matches; see"
-                   " available_filter_functions)")
+        """Trace only the kernel functions matching `pattern` (a glob); none matching is an error."""
+        what = (f"limit function tracing to '{pattern}' (no kernel function matches; see"
+                " available_filter_functions)")
+        # The newline makes the kernel parse the pattern inside write(), where a mismatch is
+        # reported; a pattern left unterminated is parsed at close(), whose errors are lost.
+        self.write("set_ftrace_filter", pattern + "\n", what)
+        now = self.read("set_ftrace_filter").strip()
+        if not now or now.startswith("#### all functions enabled"):
+            raise TracerError(f"cannot {what}")
 
     # -- events -------------------------------------------------------------------
 
