@@ -4,7 +4,9 @@ Runs bench/workload.c (compiled here with gcc) once under `strace -f -qq` and on
 by `trace-hooks/ebpf/manager --run ebpf-syscalls --args "--pid PID"`, cuts both traces at
 the workload's start marker (`read(0, "g", 1) = 1`), and compares each process's calls:
 
-    .venv/bin/python bench/strace_match.py [--strace FILE --ours FILE] [--keep DIR]
+    .venv/bin/python bench/strace_match.py [--strace FILE --ours FILE] [--keep DIR] [--command CMD]
+
+--command runs `setarch -R sh -c 'read x; exec CMD'` instead of the workload (same marker).
 
 With --strace/--ours it only compares two recorded traces. PIDs are replaced by P0, P1 ...
 (in order of appearance) on both sides, and strace's padding before ' = ' is dropped.
@@ -44,11 +46,18 @@ def _fresh_workdir() -> None:
     WORKDIR.mkdir(parents=True)
 
 
-def run_strace(exe: Path, out: Path) -> Path:
+def workload_argv(exe: Path | None, command: str | None) -> list[str]:
+    if command:
+        # no ASLR, so addresses agree between the runs; `read` consumes the marker byte
+        return ["setarch", "-R", "sh", "-c", f"read x; exec {command}"]
+    return [str(exe), str(WORKDIR)]
+
+
+def run_strace(argv: list[str], out: Path) -> Path:
     _fresh_workdir()
     trace = out / "strace.txt"
-    subprocess.run(["strace", "-f", "-qq", "-o", str(trace), str(exe), str(WORKDIR)], input=b"g",
-                   cwd=WORKDIR, check=False, timeout=60)
+    subprocess.run(["strace", "-f", "-qq", "-o", str(trace), *argv], input=b"g",
+                   cwd=WORKDIR, check=False, timeout=60, stdout=subprocess.DEVNULL)
     return trace
 
 
@@ -60,14 +69,14 @@ def _wait_for(cond, timeout: float, what: str) -> None:
         time.sleep(0.02)
 
 
-def run_ours(exe: Path, out: Path) -> Path:
+def run_ours(argv: list[str], out: Path) -> Path:
     _fresh_workdir()
-    w = subprocess.Popen([str(exe), str(WORKDIR)], stdin=subprocess.PIPE, cwd=WORKDIR)
+    w = subprocess.Popen(argv, stdin=subprocess.PIPE, cwd=WORKDIR, stdout=subprocess.DEVNULL)
 
-    def waiting() -> bool:  # re-executed itself and blocked on stdin
+    def waiting() -> bool:  # re-executed itself (sh or the workload) and blocked on stdin
         cmd = Path(f"/proc/{w.pid}/cmdline").read_bytes()
         stat = Path(f"/proc/{w.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return b"\0run\0" in cmd and stat[0] == "S"
+        return (b"\0run\0" in cmd or cmd.startswith(b"sh\0")) and stat[0] == "S"
 
     _wait_for(waiting, 10, "the workload to wait on stdin")
     env = {**os.environ, "TRACER_OUTPUT_DIR": str(out)}
@@ -211,13 +220,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--strace", type=Path, help="a recorded strace -f -o file (skip running)")
     ap.add_argument("--ours", type=Path, help="a recorded trace file of ours (skip running)")
     ap.add_argument("--keep", type=Path, help="keep the binaries and traces in this directory")
+    ap.add_argument("--command", help="trace this shell command instead of bench/workload.c")
     ns = ap.parse_args(argv)
     tmp = Path(ns.keep or tempfile.mkdtemp(prefix="strace-match-"))
     tmp.mkdir(parents=True, exist_ok=True)
     try:
-        exe = compile_workload(tmp) if not (ns.strace and ns.ours) else None
-        ref_file = ns.strace or run_strace(exe, tmp)
-        ours_file = ns.ours or run_ours(exe, tmp)
+        exe = compile_workload(tmp) if not (ns.strace and ns.ours or ns.command) else None
+        argv = workload_argv(exe, ns.command)
+        ref_file = ns.strace or run_strace(argv, tmp)
+        ours_file = ns.ours or run_ours(argv, tmp)
         ref = normalize(from_marker(parse_strace(ref_file.read_text())))
         ours = normalize(from_marker(parse_ours(ours_file.read_text())))
         if not ref:

@@ -262,3 +262,38 @@ def test_json_fields():
     ex = sc("execve", "const char * filename; const char *const * argv; const char *const * envp")
     j = make_json(ex)(regs(1, 2, 3), None, {0: b"/bin/ls", 1: b"ls\0-l\0"}, frozenset())
     assert j["args"]["argv"] == ["ls", "-l"] and j["ret"] is None
+
+
+def test_getrandom_bytes_in_hex():
+    s = sc("getrandom", "char * ubuf; size_t len; unsigned int flags")
+    got = fmt(s, regs(0x1000, 8, 1), 8, {0: bytes.fromhex("bcbf96a37e503575")})
+    assert got == 'getrandom("\\xbc\\xbf\\x96\\xa3\\x7e\\x50\\x35\\x75", 8, GRND_NONBLOCK) = 8'
+
+
+def test_getdents64_counts_entries():
+    s = sc("getdents64", "unsigned int fd; struct linux_dirent64 * dirent; unsigned int count")
+
+    def ent(name: bytes) -> bytes:
+        reclen = (19 + len(name) + 1 + 7) & ~7
+        return struct.pack("<QqHB", 1, 0, reclen, 4) + name.ljust(reclen - 19, b"\0")
+
+    d = ent(b".") + ent(b"..") + ent(b"certs")
+    assert fmt(s, regs(3, 0x5555, 32768), len(d), {1: d}) == \
+        "getdents64(3, 0x5555 /* 3 entries */, 32768) = " + str(len(d))
+    assert fmt(s, regs(3, 0x5555, 32768), 0) == "getdents64(3, 0x5555 /* 0 entries */, 32768) = 0"
+    assert make_json(s)(regs(3, 0x5555, 32768), len(d), {1: d}, frozenset())["args"]["dirent"] == \
+        [".", "..", "certs"]
+
+
+def test_ioctl_requests():
+    s = sc("ioctl", "unsigned int fd; unsigned int cmd; unsigned long arg")
+    assert fmt(s, regs(1, 0x5401, 0x7FFFFFFFE590), -25) == \
+        "ioctl(1, TCGETS, 0x7fffffffe590) = -1 ENOTTY (Inappropriate ioctl for device)"
+    assert fmt(s, regs(3, 0x5451, 0), 0) == "ioctl(3, FIOCLEX) = 0"
+
+
+def test_open_flags_in_strace_order():
+    assert fmt(OPENAT, regs(-100, 1, 0o2204000, 0), 3, {1: b"/etc/ssl"}) == \
+        'openat(AT_FDCWD, "/etc/ssl", O_RDONLY|O_NONBLOCK|O_CLOEXEC|O_DIRECTORY) = 3'
+    assert fmt(OPENAT, regs(-100, 1, 0o20200002 | 0o2000000 | 0o10000000, 0o600), 3, {1: b"/t"}) == \
+        'openat(AT_FDCWD, "/t", O_RDWR|O_CLOEXEC|O_PATH|O_TMPFILE, 0600) = 3'

@@ -10,6 +10,7 @@ from typing import Any, Callable
 from tracer.decode import flags as F
 from tracer.decode import structs as S
 from tracer.decode import values as V
+from tracer.decode.strings import quote, quote_hex, quote_path
 from tracer.decode.values import Arg, s32
 from tracer.syscalls import specs
 from tracer.syscalls.formats import Field
@@ -111,13 +112,54 @@ def _buf_out(name: str, i: int) -> Arg:
 
 def _getcwd_buf(name: str, i: int) -> Arg:
     # the return value counts the NUL: strace prints the path whole
-    return V.blob(name, i, lambda d: V.quote_path(d.rstrip(b"\0")),
+    return V.blob(name, i, lambda d: quote_path(d.rstrip(b"\0")),
                   lambda d: d.rstrip(b"\0").decode("utf-8", "replace"), _positive)
+
+
+def _random_buf(name: str, i: int) -> Arg:
+    return V.blob(name, i, quote_hex, lambda d: d.hex(), _positive)
+
+
+def _dirents(name: str, i: int) -> Arg:
+    """getdents64's buffer: `0x... /* 5 entries */` (strace's default), names in JSON."""
+    def walk(d: bytes) -> list[bytes]:
+        names, pos = [], 0
+        while pos + 19 <= len(d):
+            reclen = int.from_bytes(d[pos + 16:pos + 18], "little")
+            if reclen == 0:
+                break
+            names.append(d[pos + 19:pos + reclen].split(b"\0", 1)[0])
+            pos += reclen
+        return names
+
+    def txt(a: tuple, r: Any, b: dict, t: frozenset) -> str:
+        p = hex(a[i]) if a[i] else "NULL"
+        if r == 0:
+            return f"{p} /* 0 entries */"
+        d = b.get(i)
+        if d is None or i in t or r is None or r < 0:
+            return p  # a partial capture cannot be counted
+        return f"{p} /* {len(walk(d))} entries */"
+
+    def val(a: tuple, r: Any, b: dict, t: frozenset) -> Any:
+        d = b.get(i)
+        if d is None:
+            return [] if r == 0 else a[i]
+        return [n.decode("utf-8", "replace") for n in walk(d)]
+
+    return Arg(name, txt, val)
+
+
+def _ioctl_arg(name: str, i: int) -> Arg:
+    def render(a: tuple) -> str:
+        return hex(a[i]) if a[i] else "0"
+
+    return Arg(name, lambda a, r, b, t: render(a), lambda a, r, b, t: a[i])
 
 
 def _sockopt_val(name: str, i: int) -> Arg:
     def show(d: bytes) -> str:
-        return S.int_text(d) if len(d) == 4 else V.quote(d)
+        return S.int_text(d) if len(d) == 4 else quote(d)
 
     def value(d: bytes) -> Any:
         return S.int_value(d) if len(d) == 4 else d.hex()
@@ -264,7 +306,9 @@ _ARGS: dict[str, dict[str, Builder]] = {
     "clock_getres": {"which_clock": _m(F.CLOCKS.render), "tp": _timespec_out},
     "gettimeofday": {"tv": _timeval_out},
     "uname": {"name": _blob(S.utsname_text, S.utsname_value, _ok)},
-    "getrandom": {"ubuf": _buf_out, "flags": _m(F.GRND.render)},
+    "getrandom": {"ubuf": _random_buf, "flags": _m(F.GRND.render)},
+    "getdents64": {"dirent": _dirents},
+    "ioctl": {"cmd": _m(F.ioctl_cmd), "arg": _ioctl_arg},
     "kill": {"sig": _m(_signal, 0xFFFFFFFFFFFFFFFF)},
     "tkill": {"sig": _m(_signal, 0xFFFFFFFFFFFFFFFF)},
     "tgkill": {"sig": _m(_signal, 0xFFFFFFFFFFFFFFFF)},
@@ -319,6 +363,10 @@ def _fcntl_shown(a: tuple) -> range:
     return range(2) if a[1] & 0xFFFFFFFF in _FCNTL_NO_ARG else range(3)
 
 
+def _ioctl_shown(a: tuple) -> range:
+    return range(2) if a[1] & 0xFFFFFFFF in F.IOCTL_NO_ARG else range(3)
+
+
 def _futex_shown(a: tuple) -> range:
     op = a[1] & 0x7F
     return range(3) if op == 1 else range(4) if op == 0 else range(6)
@@ -326,4 +374,5 @@ def _futex_shown(a: tuple) -> range:
 
 SHOWN: dict[str, Callable[[tuple], range]] = {
     "open": _open_shown(2), "openat": _open_shown(3), "fcntl": _fcntl_shown, "futex": _futex_shown,
+    "ioctl": _ioctl_shown,
 }

@@ -21,7 +21,8 @@ def _lookup(names: list[str], fallback: dict[str, int], *modules: Any) -> list[t
     out = []
     for n in names:
         for m in modules:
-            if hasattr(m, n):
+            # x86_64 userspace defines O_LARGEFILE as 0: the kernel's value is the fallback's
+            if hasattr(m, n) and not (getattr(m, n) == 0 and n in fallback):
                 out.append((n, int(getattr(m, n))))
                 break
         else:
@@ -90,12 +91,13 @@ class Enum:
 # -- files ---------------------------------------------------------------------------------
 O_ACCMODE = 3
 _O_ACC = Enum(_lookup(["O_RDONLY", "O_WRONLY", "O_RDWR"], {}, os))
+# strace's order (xlat/open_mode_flags): not by value. O_SYNC includes O_DSYNC and O_TMPFILE
+# includes O_DIRECTORY, so they come first and take those bits.
 O_FLAGS = Flags(_lookup(
-    ["O_CREAT", "O_EXCL", "O_NOCTTY", "O_TRUNC", "O_APPEND", "O_NONBLOCK", "O_DSYNC", "O_ASYNC",
-     "O_DIRECT", "O_LARGEFILE", "O_DIRECTORY", "O_NOFOLLOW", "O_NOATIME", "O_CLOEXEC", "__O_SYNC",
-     "O_PATH", "O_TMPFILE"],
-    # O_TMPFILE includes O_DIRECTORY and O_SYNC includes O_DSYNC: strace names the extra bit
-    {"__O_SYNC": 0o4000000, "O_TMPFILE": 0o20000000, "O_LARGEFILE": 0o100000}, os))
+    ["O_CREAT", "O_EXCL", "O_NOCTTY", "O_TRUNC", "O_APPEND", "O_NONBLOCK", "O_SYNC", "O_DSYNC",
+     "O_DIRECT", "O_LARGEFILE", "O_NOFOLLOW", "O_NOATIME", "O_CLOEXEC", "O_PATH", "O_TMPFILE",
+     "O_DIRECTORY", "FASYNC"],
+    {"O_LARGEFILE": 0o100000, "O_TMPFILE": 0o20200000, "FASYNC": 0o20000}, os))
 O_CREAT = os.O_CREAT
 O_TMPFILE_BIT = 0o20000000
 
@@ -161,25 +163,26 @@ PROT = Flags(_lookup(["PROT_READ", "PROT_WRITE", "PROT_EXEC", "PROT_SEM", "PROT_
                       "PROT_GROWSUP"], {"PROT_SEM": 8, "PROT_GROWSDOWN": 0x01000000,
                                         "PROT_GROWSUP": 0x02000000}, mmap), zero="PROT_NONE")
 _MAP_TYPE = Enum([("MAP_SHARED", 1), ("MAP_PRIVATE", 2), ("MAP_SHARED_VALIDATE", 3)], hex_unknown=True)
-MAP_FLAGS = Flags([("MAP_32BIT", 0x40), ("MAP_FIXED", 0x10), ("MAP_ANONYMOUS", 0x20),
+MAP_FLAGS = Flags([("MAP_FIXED", 0x10), ("MAP_ANONYMOUS", 0x20), ("MAP_32BIT", 0x40),
+                   ("MAP_NORESERVE", 0x4000), ("MAP_POPULATE", 0x8000), ("MAP_NONBLOCK", 0x10000),
                    ("MAP_GROWSDOWN", 0x100), ("MAP_DENYWRITE", 0x800), ("MAP_EXECUTABLE", 0x1000),
-                   ("MAP_LOCKED", 0x2000), ("MAP_NORESERVE", 0x4000), ("MAP_POPULATE", 0x8000),
-                   ("MAP_NONBLOCK", 0x10000), ("MAP_STACK", 0x20000), ("MAP_HUGETLB", 0x40000),
-                   ("MAP_SYNC", 0x80000), ("MAP_FIXED_NOREPLACE", 0x100000),
-                   ("MAP_UNINITIALIZED", 0x4000000)])
+                   ("MAP_LOCKED", 0x2000), ("MAP_STACK", 0x20000), ("MAP_HUGETLB", 0x40000),
+                   ("MAP_SYNC", 0x80000), ("MAP_FIXED_NOREPLACE", 0x100000)])
+_MAP_HUGE_SHIFT = 26
 
 
 def mmap_flags(v: int) -> str:
-    # strace lists MAP_FIXED before MAP_ANONYMOUS but after the type: order by bit value
-    typ = _MAP_TYPE.render(v & 3) if v & 3 else ""
-    rest = v & ~3
-    parts = [typ] if typ else []
+    """MAP_PRIVATE|MAP_FIXED|...: the mapping type, the flags in strace's order, the page size."""
+    parts = [_MAP_TYPE.render(v & 3)] if v & 3 else []
+    huge = (v >> _MAP_HUGE_SHIFT) & 0x3F
+    rest = v & ~3 & ~(0x3F << _MAP_HUGE_SHIFT)
     if rest:
-        parts.append(_MAP_ORDERED.render(rest))
+        parts.append(MAP_FLAGS.render(rest))
+    if huge:
+        parts.append(f"{huge}<<MAP_HUGE_SHIFT")
     return "|".join(parts) or "0"
 
 
-_MAP_ORDERED = Flags(sorted(MAP_FLAGS.bits, key=lambda p: p[1]))
 MADV = Enum(_lookup(["MADV_NORMAL", "MADV_RANDOM", "MADV_SEQUENTIAL", "MADV_WILLNEED", "MADV_DONTNEED",
                      "MADV_FREE", "MADV_REMOVE", "MADV_DONTFORK", "MADV_DOFORK", "MADV_MERGEABLE",
                      "MADV_UNMERGEABLE", "MADV_HUGEPAGE", "MADV_NOHUGEPAGE", "MADV_DONTDUMP",
@@ -332,6 +335,32 @@ def futex_op(v: int) -> str:
     if v & 256:
         s = "FUTEX_CLOCK_REALTIME|" + s
     return s
+
+
+# -- ioctl --------------------------------------------------------------------------------
+IOCTLS = Enum([("TCGETS", 0x5401), ("TCSETS", 0x5402), ("TCSETSW", 0x5403), ("TCSETSF", 0x5404),
+               ("TCSBRK", 0x5409), ("TCXONC", 0x540A), ("TCFLSH", 0x540B), ("TIOCEXCL", 0x540C),
+               ("TIOCNXCL", 0x540D), ("TIOCSCTTY", 0x540E), ("TIOCGPGRP", 0x540F),
+               ("TIOCSPGRP", 0x5410), ("TIOCOUTQ", 0x5411), ("TIOCSTI", 0x5412), ("TIOCGWINSZ", 0x5413),
+               ("TIOCSWINSZ", 0x5414), ("TIOCMGET", 0x5415), ("FIONREAD", 0x541B),
+               ("TIOCLINUX", 0x541C), ("TIOCCONS", 0x541D), ("FIONBIO", 0x5421), ("TIOCNOTTY", 0x5422),
+               ("TIOCGSID", 0x5429), ("TIOCGPTN", 0x80045430), ("TIOCSPTLCK", 0x40045431),
+               ("TIOCGPTPEER", 0x5441), ("FIONCLEX", 0x5450), ("FIOCLEX", 0x5451),
+               ("FIOASYNC", 0x5452), ("FIOQSIZE", 0x5460), ("SIOCGIFCONF", 0x8912),
+               ("SIOCGIFFLAGS", 0x8913), ("SIOCGIFINDEX", 0x8933), ("FICLONE", 0x40049409),
+               ("BLKGETSIZE64", 0x80081272), ("FS_IOC_GETFLAGS", 0x80086601)])
+IOCTL_NO_ARG = frozenset({0x5450, 0x5451, 0x540C, 0x540D, 0x5422})
+_IOC_DIR = {0: "_IOC_NONE", 1: "_IOC_WRITE", 2: "_IOC_READ", 3: "_IOC_READ|_IOC_WRITE"}
+
+
+def ioctl_cmd(v: int) -> str:
+    """A known request by name, any other as strace decomposes it: _IOC(dir, type, nr, size)."""
+    n = IOCTLS.get(v)
+    if n is not None:
+        return n
+    size = (v >> 16) & 0x3FFF
+    return f"_IOC({_IOC_DIR[v >> 30 & 3]}, {(v >> 8) & 0xFF:#x}, {v & 0xFF:#x}, {size:#x})" \
+        if size else f"_IOC({_IOC_DIR[v >> 30 & 3]}, {(v >> 8) & 0xFF:#x}, {v & 0xFF:#x}, 0)"
 
 
 # -- errno ---------------------------------------------------------------------------------

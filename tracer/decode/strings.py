@@ -41,6 +41,12 @@ def quote(data: bytes, cut: bool = False, limit: int = MAX_STR) -> str:
     return f'"{escape(data)}"...' if cut else f'"{escape(data)}"'
 
 
+def quote_hex(data: bytes, cut: bool = False, limit: int = MAX_STR) -> str:
+    """Every byte as \\xNN: how strace shows random data (getrandom)."""
+    body = "".join(f"\\x{b:02x}" for b in data[:limit])
+    return f'"{body}"...' if cut or len(data) > limit else f'"{body}"'
+
+
 def quote_path(data: bytes, cut: bool = False) -> str:
     """A path: strace prints it whole (up to PATH_MAX); `...` only when our capture was cut."""
     return f'"{escape(data)}"...' if cut else f'"{escape(data)}"'

@@ -91,6 +91,7 @@ _HAND: dict[str, _Hand] = {
     "readlink": {"buf": (BUF_RET, 0)},
     "readlinkat": {"buf": (BUF_RET, 0)},
     "getcwd": {"buf": (BUF_RET, 0)},  # the return value is the length with the NUL
+    "getdents64": {"dirent": (BUF_RET, 0)},  # only counted: strace shows `/* N entries */`
     "getrlimit": {"rlim": (FIXED, RLIMIT)},
     "setrlimit": {"rlim": (FIXED, RLIMIT)},
     "prlimit64": {"new_rlim": (FIXED, RLIMIT), "old_rlim": (FIXED, RLIMIT)},
