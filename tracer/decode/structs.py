@@ -26,6 +26,16 @@ _S_BITS = [(stat.S_ISUID, "S_ISUID"), (stat.S_ISGID, "S_ISGID"), (stat.S_ISVTX, 
 
 
 def file_mode(mode: int) -> str:
+    s = _MODES.get(mode)
+    if s is None:
+        s = _MODES[mode] = _file_mode(mode)  # at most 2^16 keys: st_mode is 16 bits
+    return s
+
+
+_MODES: dict[int, str] = {}
+
+
+def _file_mode(mode: int) -> str:
     """S_IFREG|0644, S_IFDIR|S_ISVTX|0777: type, special bits, then the permissions in octal."""
     parts = []
     fmt = stat.S_IFMT(mode)
@@ -49,7 +59,7 @@ def stat_text(b: bytes) -> str:
     if len(b) < STAT_SIZE:
         return "{...}"
     dev, ino, nlink, mode, uid, gid, rdev, size, _bs, _blocks = _STAT.unpack_from(b)
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+    if mode & 0o170000 in (0o020000, 0o060000):  # S_IFCHR, S_IFBLK
         ma, mi = _major_minor(rdev)
         return f"{{st_mode={file_mode(mode)}, st_rdev=makedev({ma:#x}, {mi:#x}), ...}}"
     return f"{{st_mode={file_mode(mode)}, st_size={size}, ...}}"

@@ -75,9 +75,28 @@ def dirfd(name: str, i: int) -> Arg:
     return Arg(name, txt, val)
 
 
+CACHE_MAX = 4096  # rendered values kept per decoder: flags recur, arbitrary values must not pile up
+
+
+def cached(render: Callable[[Any], str]) -> Callable[[Any], str]:
+    """`render` memoized in a bounded dict: a hit costs one lookup."""
+    memo: dict[Any, str] = {}
+
+    def get(v: Any) -> str:
+        s = memo.get(v)
+        if s is None:
+            s = render(v)
+            if len(memo) < CACHE_MAX:
+                memo[v] = s
+        return s
+
+    return get
+
+
 def mapped(name: str, i: int, render: Callable[[int], str], mask: int = 0xFFFFFFFF) -> Arg:
     """A flag set or enum: `render(value & mask)` in both forms."""
-    return Arg(name, lambda a, r, b, t: render(a[i] & mask), lambda a, r, b, t: render(a[i] & mask))
+    get = cached(render)
+    return Arg(name, lambda a, r, b, t: get(a[i] & mask), lambda a, r, b, t: get(a[i] & mask))
 
 
 # -- user memory ---------------------------------------------------------------------------
@@ -106,13 +125,16 @@ def blob(name: str, i: int, show: Callable[[bytes], str], value: Callable[[bytes
     return Arg(name, txt, val)
 
 
+_quoted_path = cached(quote_path)  # the same paths recur (libraries, config files)
+
+
 def path(name: str, i: int) -> Arg:
     """A path: printed whole."""
     def txt(a: tuple, r: Any, b: dict, t: frozenset) -> str:
         d = b.get(i)
         if d is None:
             return hex(a[i]) if a[i] else "NULL"
-        return quote_path(d, i in t)
+        return quote_path(d, True) if i in t else _quoted_path(d)
 
     def val(a: tuple, r: Any, b: dict, t: frozenset) -> Any:
         d = b.get(i)
