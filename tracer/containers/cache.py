@@ -17,6 +17,7 @@ from tracer.containers import cgroup, unified
 from tracer.containers.model import SHORT_LEN
 
 TTL = 1.0  # seconds
+MAX_ENTRIES = 1 << 16  # a long trace without exit events must not grow without bound
 _by_pid: dict[int, tuple[str | None, float]] = {}
 _by_cgroup: dict[int, str | None] = {}
 _cgroup_scanned = 0.0
@@ -42,6 +43,8 @@ def container_of(pid: int) -> str | None:
         cid = hit[0] if hit is not None else None
     else:
         cid = got  # type: ignore[assignment]
+    if len(_by_pid) >= MAX_ENTRIES:
+        _by_pid.clear()  # cheaper than LRU bookkeeping per event; refills from /proc
     _by_pid[pid] = (cid, now + TTL)
     return cid
 

@@ -21,10 +21,14 @@ class ContainerTags:
 
     def __init__(self, containers: list[Container]) -> None:
         self.containers = containers
+        # short id -> v2 cgroup id (None without one), for an in-kernel filter
         self.cgroup_ids = {c.short_id: unified.cgroup_id(c) for c in containers}
         for c in containers:
             for pid in c.pids:
-                cache.remember(pid, cache.container_of(pid) or c.short_id)
+                # Read now while the task exists (a nested task gets its inner
+                # container); one that already exited keeps the id resolve() saw.
+                if cache.container_of(pid) is None:
+                    cache.remember(pid, c.short_id)
 
     def __call__(self, pid: int) -> str | None:
         return cache.container_of(pid)
