@@ -3,23 +3,62 @@
 #define TRACER_MAPS_H
 #include "tracer.h"
 
+/* Every map is public (BCC's BPF_TABLE_PUBLIC): a module compiled later in the same
+ * process with -DTRACER_EXTERN (a user's handler file, see api.h) declares them
+ * "extern" and shares them, so its programs can sit in these prog arrays and use
+ * the same `cur`, scratch buffer and event buffer as the generic handlers. */
+#ifdef TRACER_EXTERN
+#define TRACER_MAP(_type, _key, _leaf, _name, _n) BPF_TABLE("extern", _key, _leaf, _name, _n)
+#else
+#define TRACER_MAP(_type, _key, _leaf, _name, _n) BPF_TABLE_PUBLIC(_type, _key, _leaf, _name, _n)
+#endif
+
 /* TGID -> 1 + its handler-set slot (0: none of its own). An array over every possible
  * PID rather than a hash: untraced processes pay this lookup on each syscall, and the
  * JIT turns an array lookup into a few instructions (4 MiB of kernel memory). */
-BPF_ARRAY(pid_slot, u8, PID_LIMIT);
-BPF_TABLE("lru_hash", u64, struct call, inflight, 16384);  /* pid_tgid -> call in flight */
-BPF_PERCPU_ARRAY(cur, struct call, 1);              /* the call a handler works on */
-BPF_ARRAY(descs, struct desc, NR_MAX);
-BPF_ARRAY(wanted, u8, MAX_SLOTS * NR_MAX);          /* slot*NR_MAX+nr: record this call */
-BPF_PROG_ARRAY(enter_progs, MAX_SLOTS * NR_MAX);    /* handlers run at entry */
-BPF_PROG_ARRAY(exit_progs, MAX_SLOTS * NR_MAX);     /* handlers run at exit */
-BPF_PERCPU_ARRAY(scratch, struct scratch_buf, 1);
-BPF_PERCPU_ARRAY(lost, u64, 1);                     /* events the buffer had no room for */
-BPF_ARRAY(config, u64, 4);
+TRACER_MAP("array", int, u8, pid_slot, PID_LIMIT);
+TRACER_MAP("lru_hash", u64, struct call, inflight, 16384);   /* pid_tgid -> call in flight */
+TRACER_MAP("percpu_array", int, struct call, cur, 1);         /* the call a handler works on */
+TRACER_MAP("array", int, struct desc, descs, NR_MAX);
+TRACER_MAP("array", int, u8, wanted, MAX_SLOTS * NR_MAX);     /* slot*NR_MAX+nr: record this call */
+TRACER_MAP("prog", u32, u32, enter_progs, MAX_SLOTS * NR_MAX); /* handlers run at entry */
+TRACER_MAP("prog", u32, u32, exit_progs, MAX_SLOTS * NR_MAX);  /* handlers run at exit */
+TRACER_MAP("percpu_array", int, struct scratch_buf, scratch, 1);
+TRACER_MAP("percpu_array", int, u64, lost, 1);                /* events the buffer had no room for */
+TRACER_MAP("array", int, u64, config, 4);
+
+/* The event buffer: BCC's output macros have no PUBLIC form, so the export (or
+ * extern) declaration is spelled out; the struct is the one the macros define. */
 #ifdef USE_RINGBUF
+#ifdef TRACER_EXTERN
+struct events_table_t {
+    int key;
+    u32 leaf;
+    int (*ringbuf_output) (void *, u64, u64);
+    void *(*ringbuf_reserve) (u64);
+    void (*ringbuf_discard) (void *, u64);
+    void (*ringbuf_submit) (void *, u64);
+    u32 max_entries;
+};
+__attribute__((section("maps/extern"))) struct events_table_t events = { .max_entries = 0 };
+#else
 BPF_RINGBUF_OUTPUT(events, RINGBUF_PAGES);
+__attribute__((section("maps/export"))) struct events_table_t __events;
+#endif
+#else
+#ifdef TRACER_EXTERN
+struct events_table_t {
+    int key;
+    u32 leaf;
+    int (*perf_submit) (void *, void *, u32);
+    int (*perf_submit_skb) (void *, u32, void *, u32);
+    u32 max_entries;
+};
+__attribute__((section("maps/extern"))) struct events_table_t events = { .max_entries = 0 };
 #else
 BPF_PERF_OUTPUT(events);
+__attribute__((section("maps/export"))) struct events_table_t __events;
+#endif
 #endif
 
 static __always_inline void submit(void *ctx, void *data, u32 size)
@@ -31,6 +70,8 @@ static __always_inline void submit(void *ctx, void *data, u32 size)
 #else
     err = events.perf_submit(ctx, data, size);
 #endif
+    /* Count every event that did not fit, in both buffers: the ring buffer drops
+     * silently, and the perf buffer reports a drop only when a later event fits. */
     if (err) {
         u32 zero = 0;
         u64 *n = lost.lookup(&zero);

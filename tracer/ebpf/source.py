@@ -76,7 +76,9 @@ class EbpfSource:
             def on_event(cpu: int, data: Any, size: int) -> None:
                 self.lines.handle(ct.string_at(data, size), [0])
 
-            def on_lost(cpu: int, count: int) -> None:
+            def on_lost(count: int) -> None:
+                # The same drops the kernel-side counter has (it counts them at once; these
+                # records come late or never): kept to check, not added.
                 self.perf_lost += count
 
             events.open_perf_buffer(on_event, page_cnt=pages, lost_cb=on_lost)
@@ -95,7 +97,7 @@ class EbpfSource:
         now = time.monotonic()
         if now - self.last_lost_check >= LOST_CHECK:
             self.last_lost_check = now
-            lost = self.disp.lost() + self.perf_lost
+            lost = self.disp.lost()
             if lost > self.lost_seen:
                 writer.write_lost(lost - self.lost_seen)
                 self.lost_seen = lost
