@@ -297,3 +297,25 @@ def test_open_flags_in_strace_order():
         'openat(AT_FDCWD, "/etc/ssl", O_RDONLY|O_NONBLOCK|O_CLOEXEC|O_DIRECTORY) = 3'
     assert fmt(OPENAT, regs(-100, 1, 0o20200002 | 0o2000000 | 0o10000000, 0o600), 3, {1: b"/t"}) == \
         'openat(AT_FDCWD, "/t", O_RDWR|O_CLOEXEC|O_PATH|O_TMPFILE, 0600) = 3'
+
+
+def test_signal_sets_use_kernel_numbering():
+    sa = sc("rt_sigaction", "int sig; const struct sigaction * act; struct sigaction * oact; "
+                            "size_t sigsetsize")
+    pm = sc("rt_sigprocmask", "int how; sigset_t * nset; sigset_t * oset; size_t sigsetsize")
+    full = (1 << 64) - 1
+    act = struct.pack("<QQQQ", 0x555555566DC0, 0x04000000, 0x7FFFF7E0E050, full & ~(3 << 31))
+    assert fmt(sa, regs(17, 0x1000, 0, 8), 0, {1: act}) == (
+        "rt_sigaction(SIGCHLD, {sa_handler=0x555555566dc0, sa_mask=~[RTMIN RT_1], sa_flags=SA_RESTORER, "
+        "sa_restorer=0x7ffff7e0e050}, NULL, 8) = 0")
+    old = struct.pack("<Q", full & ~(1 << 8 | 1 << 18 | 3 << 31))
+    assert fmt(pm, regs(2, 0x1000, 0x2000, 8), 0, {1: bytes(8), 2: old}) == \
+        "rt_sigprocmask(SIG_SETMASK, [], ~[KILL STOP RTMIN RT_1], 8) = 0"
+    kill = sc("kill", "pid_t pid; int sig")
+    assert fmt(kill, regs(1, 34), 0) == "kill(1, SIGRT_2) = 0"
+
+
+def test_fadvise64():
+    s = sc("fadvise64", "int fd; loff_t offset; size_t len; int advice")
+    assert fmt(s, regs(0, 0, 0, 2), -29) == \
+        "fadvise64(0, 0, 0, POSIX_FADV_SEQUENTIAL) = -1 ESPIPE (Illegal seek)"

@@ -309,6 +309,7 @@ _ARGS: dict[str, dict[str, Builder]] = {
     "getrandom": {"ubuf": _random_buf, "flags": _m(F.GRND.render)},
     "getdents64": {"dirent": _dirents},
     "ioctl": {"cmd": _m(F.ioctl_cmd), "arg": _ioctl_arg},
+    "fadvise64": {"offset": V.signed64, "advice": _m(F.FADVISE.render)},
     "kill": {"sig": _m(_signal, 0xFFFFFFFFFFFFFFFF)},
     "tkill": {"sig": _m(_signal, 0xFFFFFFFFFFFFFFFF)},
     "tgkill": {"sig": _m(_signal, 0xFFFFFFFFFFFFFFFF)},

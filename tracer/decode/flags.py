@@ -254,10 +254,13 @@ TCP = Enum(_lookup(["TCP_NODELAY", "TCP_MAXSEG", "TCP_CORK", "TCP_KEEPIDLE", "TC
 SIGNALS: dict[int, str] = {}
 for _s in signal.Signals:
     # the stdlib names SIGIOT/SIGABRT, SIGCLD/SIGCHLD ...: keep strace's (the Signals enum's canonical)
-    SIGNALS.setdefault(int(_s), _s.name)
-SIGNALS[signal.SIGRTMIN] = "SIGRTMIN"
-for _i in range(1, signal.SIGRTMAX - signal.SIGRTMIN + 1):
-    SIGNALS[signal.SIGRTMIN + _i] = f"SIGRT_{_i}"
+    if int(_s) < 32:
+        SIGNALS.setdefault(int(_s), _s.name)
+# Real-time signals by the kernel's numbering, as strace names them: glibc's SIGRTMIN (34, what
+# the stdlib reports) is the kernel's SIGRT_2.
+SIGNALS[32] = "SIGRTMIN"
+for _i in range(1, 33):
+    SIGNALS[32 + _i] = f"SIGRT_{_i}"
 
 
 def signame(v: int) -> str:
@@ -336,6 +339,9 @@ def futex_op(v: int) -> str:
         s = "FUTEX_CLOCK_REALTIME|" + s
     return s
 
+
+FADVISE = Enum(_lookup(["POSIX_FADV_NORMAL", "POSIX_FADV_RANDOM", "POSIX_FADV_SEQUENTIAL",
+                        "POSIX_FADV_WILLNEED", "POSIX_FADV_DONTNEED", "POSIX_FADV_NOREUSE"], {}, os))
 
 # -- ioctl --------------------------------------------------------------------------------
 IOCTLS = Enum([("TCGETS", 0x5401), ("TCSETS", 0x5402), ("TCSETSW", 0x5403), ("TCSETSF", 0x5404),
