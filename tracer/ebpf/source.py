@@ -13,9 +13,9 @@ from tracer.ebpf.dispatch import Dispatcher
 from tracer.ebpf.lines import LineMaker
 from tracer.ebpf.plan import Plan, make_plan
 from tracer.ebpf.ringbuf import RingReader
-from tracer.errors import TracerError
 from tracer.hooks.options import HookOptions
 from tracer.hooks.spec import Hook
+from tracer.pipeline import containerwatch
 from tracer.pipeline.writer import TraceWriter
 
 TRACED_SLOT = 1  # the hooks give every traced PID the same handler set
@@ -43,6 +43,7 @@ class EbpfSource:
         self.opts = opts
         self.disp = Dispatcher(plan.mode, plan.ringbuf, plan.buffer_size, opts.follow_forks)
         self.lines = LineMaker(plan.table, opts.format == "json", container_of)
+        self.watch = containerwatch.ContainerWatch(container_of) if container_of else None
         self.reader: RingReader | None = None
         self.perf_lost = 0
         self.lost_seen = 0
@@ -94,6 +95,8 @@ class EbpfSource:
         text, n = self.lines.take()
         if text:
             writer.write(text, n)
+        if self.watch:
+            self.watch.check(writer)
         now = time.monotonic()
         if now - self.last_lost_check >= LOST_CHECK:
             self.last_lost_check = now
@@ -112,6 +115,8 @@ class EbpfSource:
         try:
             self.last_lost_check = 0.0
             self._drain(writer, 0)
+            if self.watch:
+                self.watch.check(writer, force=True)
         finally:
             if self.reader is not None:
                 self.reader.close()
@@ -123,12 +128,5 @@ class EbpfSource:
 
 
 def create(hook: Hook, opts: HookOptions, caps: Capabilities) -> EbpfSource:
-    if opts.containers:
-        try:
-            from tracer.containers import hooks as container_hooks
-        except ImportError:
-            raise TracerError("--container is not supported yet: pass --pid of its processes") from None
-        opts, container_of = container_hooks.targets(opts)
-    else:
-        container_of = None
-    return EbpfSource(make_plan(hook, opts, caps), opts, container_of)
+    opts, tags = containerwatch.resolve(opts)
+    return EbpfSource(make_plan(hook, opts, caps), opts, tags)

@@ -50,7 +50,26 @@ def parse(line: str) -> dict[str, Any] | None:
     return out
 
 
-def to_json(line: str) -> str:
-    """One JSON object; a line we cannot split is kept whole under "raw"."""
+def to_json(line: str, tags: Any = None) -> str:
+    """One JSON object; a line we cannot split is kept whole under "raw".
+
+    With `tags` (pid -> container id), a "container" field for a container's task."""
     parsed = parse(line)
+    if parsed is not None and tags is not None:
+        cid = tags(parsed["pid"])
+        if cid:
+            parsed["container"] = cid
     return json.dumps(parsed if parsed is not None else {"raw": line}, ensure_ascii=False)
+
+
+def tag(line: str, tags: Any) -> str:
+    """The line with its task's container id (12 characters) after COMM-PID."""
+    m = _LINE.match(line)
+    line = line.lstrip()
+    if not m:
+        return line
+    cid = tags(int(m.group("pid")))
+    if not cid:
+        return line
+    head = f"{m.group('comm')}-{m.group('pid')}"
+    return line.replace(head, f"{head} {cid}", 1)

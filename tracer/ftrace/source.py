@@ -15,6 +15,7 @@ from tracer.errors import TracerError
 from tracer.ftrace import lines, targets
 from tracer.hooks.options import HookOptions
 from tracer.hooks.spec import Hook
+from tracer.pipeline import containerwatch
 from tracer.pipeline.writer import TraceWriter
 from tracer.tracefs.dynevent import DynEvent
 from tracer.tracefs.instance import Instance
@@ -28,7 +29,8 @@ class FtraceSession:
     def __init__(self, hook: Hook, opts: HookOptions, configure: Configure,
                  teardown: Configure | None = None) -> None:
         self.hook = hook
-        self.opts = opts
+        self.opts, self.tags = containerwatch.resolve(opts)  # --container: its PIDs, its tagger
+        self.watch = containerwatch.ContainerWatch(self.tags) if self.tags else None
         self._configure = configure
         self._teardown_hook = teardown
         self.tids: list[int] = []
@@ -38,8 +40,10 @@ class FtraceSession:
         self._lost_seen = 0
         self._notes: list[str] = []
         self._closed = False
-        self._format = (lines.to_json if opts.format == "json"
-                        else lambda line: line.lstrip())
+        if opts.format == "json":
+            self._format = (lambda ln: lines.to_json(ln, self.tags)) if self.tags else lines.to_json
+        else:
+            self._format = (lambda ln: lines.tag(ln, self.tags)) if self.tags else str.lstrip
 
     # -- for configure() ---------------------------------------------------------
 
@@ -76,6 +80,8 @@ class FtraceSession:
         if self.pipe.wait(timeout):
             self._drain(writer)
         self._count_lost(writer)
+        if self.watch:
+            self.watch.check(writer)
 
     def close(self, writer: TraceWriter) -> None:
         if self._closed:
@@ -86,6 +92,8 @@ class FtraceSession:
                 self.instance.set_tracing_on(False)  # stop the flow, then take what is left
                 self._drain(writer)
                 self._count_lost(writer)
+                if self.watch:
+                    self.watch.check(writer, force=True)
             except TracerError as e:
                 self._notes.append(f"final drain failed: {e}")
         self._release()

@@ -23,9 +23,6 @@ def task_ids(pid: int) -> list[int]:
 
 def resolve(opts: HookOptions) -> list[int]:
     """Every task ID to put in the PID filter (processes and their threads)."""
-    if opts.containers:
-        raise TracerError("the ftrace hooks take --pid only for now (no container resolver here);"
-                          " pass the PIDs of the container's processes with --pid")
     tids: list[int] = []
     for pid in opts.pids:
         tids += [t for t in task_ids(pid) if t not in tids]

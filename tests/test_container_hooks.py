@@ -1,0 +1,72 @@
+"""Hooks run on a podman container by name: children included, each line tagged with its id."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+
+import pytest
+from containers_fixtures import busybox_container, busybox_image  # noqa: F401
+from test_manager_contract import Run
+
+LOOP = "while true; do cat /etc/hostname >/dev/null; sleep 0.2; done"
+
+
+def wait_for(path, pred, timeout: float = 5.0) -> list[str]:
+    deadline = time.monotonic() + timeout
+    while True:
+        lines = path.read_text().splitlines()
+        if pred(lines) or time.monotonic() > deadline:
+            return lines
+        time.sleep(0.1)
+
+
+@pytest.mark.parametrize("sub,hook", [("ebpf", "ebpf-syscalls"), ("ftrace", "ftrace-syscalls")])
+def test_trace_a_container_by_name(sub, hook, busybox_container, outdir):  # noqa: F811
+    with busybox_container("loop", ["sh", "-c", LOOP]) as (c, _pid):
+        run = Run(sub, hook, f"--container {c.name}")
+        path = run.path()
+        # the shell's children (cat, sleep) start after the trace began: followed too
+        lines = wait_for(path, lambda ls: any(" cat" in ln or "cat-" in ln for ln in ls if c.short_id in ln))
+        rc, out, err, _ = run.stop()
+    assert (rc, err) == (0, ""), err
+    tagged = [ln for ln in lines if c.short_id in ln]
+    assert tagged, lines[:5]
+    if sub == "ebpf":
+        assert all(re.match(rf"^\d+\.\d{{9}} \S+ \d+/\d+ {c.short_id} \w+\(", ln) for ln in tagged), tagged[:3]
+        assert any(re.match(rf"^\S+ cat \d+/\d+ {c.short_id} ", ln) for ln in tagged)
+    else:
+        assert any(re.match(rf"^cat-\d+ {c.short_id} ", ln) for ln in tagged), tagged[:3]
+    events = [ln for ln in lines if ln and not ln.startswith("#")]
+    assert len(tagged) == len(events), "every event of a container process carries its id"
+
+
+def test_json_has_a_container_field(busybox_container, outdir):  # noqa: F811
+    with busybox_container("json", ["sh", "-c", LOOP]) as (c, _pid):
+        run = Run("ebpf", "ebpf-files", f"--container {c.short_id} --format json")
+        path = run.path()
+        lines = wait_for(path, lambda ls: any("hostname" in ln for ln in ls))
+        run.stop()
+    objs = [json.loads(ln) for ln in lines if ln.startswith("{")]
+    assert objs and all(o["container"] == c.short_id for o in objs)
+
+
+def test_a_container_that_exits_mid_trace(busybox_container, outdir):  # noqa: F811
+    with busybox_container("brief", ["sh", "-c", "sleep 1.5; cat /etc/hostname"]) as (c, _pid):
+        run = Run("ebpf", "ebpf-syscalls", f"--container {c.name}")
+        path = run.path()
+        lines = wait_for(path, lambda ls: any("exited during the trace" in ln for ln in ls), 8)
+        assert run.proc.poll() is None, "the session goes on after its container exits"
+        rc, _, err, _ = run.stop()
+    assert (rc, err) == (0, "")
+    notes = [ln for ln in lines if ln.startswith("# container") and "exited during the trace" in ln]
+    assert notes and c.short_id in notes[0]
+
+
+def test_unknown_container_is_one_line_error(outdir):
+    from test_manager_contract import manager
+
+    r = manager("ebpf", "--run", "ebpf-syscalls", "--args", "--container no-such-box")
+    assert r.returncode != 0 and r.stdout == "" and len(r.stderr.splitlines()) == 1
+    assert "no-such-box" in r.stderr

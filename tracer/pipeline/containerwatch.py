@@ -1,0 +1,36 @@
+"""Say in the trace file, while tracing goes on, when a traced container exits."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from tracer.pipeline.writer import TraceWriter
+
+CHECK_EVERY = 1.0  # seconds
+
+
+class ContainerWatch:
+    def __init__(self, tags: Any) -> None:
+        self.tags = tags  # tracer.containers.hooks.ContainerTags
+        self.reported: set[str] = set()
+        self.last = 0.0
+
+    def check(self, writer: TraceWriter, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self.last < CHECK_EVERY:
+            return
+        self.last = now
+        for c in self.tags.exited():
+            if c.short_id not in self.reported:
+                self.reported.add(c.short_id)
+                writer.note(f"container {c.label} exited during the trace; tracing goes on")
+
+
+def resolve(opts: Any) -> tuple[Any, Any]:
+    """(opts with the containers' PIDs added, their tagger), or (opts, None) without --container."""
+    if not opts.containers:
+        return opts, None
+    from tracer.containers.hooks import targets
+
+    return targets(opts)
