@@ -319,3 +319,9 @@ def test_fadvise64():
     s = sc("fadvise64", "int fd; loff_t offset; size_t len; int advice")
     assert fmt(s, regs(0, 0, 0, 2), -29) == \
         "fadvise64(0, 0, 0, POSIX_FADV_SEQUENTIAL) = -1 ESPIPE (Illegal seek)"
+
+
+def test_cloexec_flags_by_api():
+    assert fmt(sc("epoll_create1", "int flags"), regs(0o2000000), 3) == "epoll_create1(EPOLL_CLOEXEC) = 3"
+    ev = sc("eventfd2", "unsigned int count; int flags")
+    assert fmt(ev, regs(0, 0o2004000), 4) == "eventfd2(0, EFD_NONBLOCK|EFD_CLOEXEC) = 4"

@@ -156,6 +156,11 @@ FD_FLAGS = Flags([("FD_CLOEXEC", 1)])
 LOCK_OPS = Flags([("LOCK_SH", 1), ("LOCK_EX", 2), ("LOCK_NB", 4), ("LOCK_UN", 8)])
 # pipe2, dup3, eventfd2, inotify_init1, signalfd4, epoll_create1: O_CLOEXEC/O_NONBLOCK only
 CLOEXEC_FLAGS = Flags(_lookup(["O_NONBLOCK", "O_CLOEXEC", "O_DIRECT"], {}, os))
+# the same O_CLOEXEC/O_NONBLOCK bits under each API's own names
+EPOLL_FLAGS = Flags([("EPOLL_CLOEXEC", 0o2000000)])
+EFD_FLAGS = Flags([("EFD_SEMAPHORE", 1), ("EFD_NONBLOCK", 0o4000), ("EFD_CLOEXEC", 0o2000000)])
+IN_FLAGS = Flags([("IN_NONBLOCK", 0o4000), ("IN_CLOEXEC", 0o2000000)])
+TFD_FLAGS = Flags([("TFD_NONBLOCK", 0o4000), ("TFD_CLOEXEC", 0o2000000)])
 RENAME_FLAGS = Flags([("RENAME_NOREPLACE", 1), ("RENAME_EXCHANGE", 2), ("RENAME_WHITEOUT", 4)])
 
 # -- memory --------------------------------------------------------------------------------
