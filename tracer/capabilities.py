@@ -30,8 +30,9 @@ FENTRY = "fentry"
 HEADERS = "kernel headers"
 BCC = "BCC"
 ROOT = "root"
+LOCKDOWN = "no lockdown"
 ORDER = (TRACEFS, KPROBES, UPROBES, SYSCALL_TRACEPOINTS, RAW_TRACEPOINTS, RINGBUF, BTF, FENTRY,
-         HEADERS, BCC, ROOT)
+         HEADERS, BCC, ROOT, LOCKDOWN)
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,30 @@ def _bcc() -> Feature:
     return Feature(BCC, True, f"{version} from {origin}")
 
 
+def _lockdown() -> Feature:
+    """Kernel lockdown refuses some tracing (fentry, the function tracer) even to root."""
+    f = paths.sysfs() / "kernel/security/lockdown"
+    try:
+        mode = re.search(r"\[(\w+)\]", f.read_text())
+        if mode:
+            state = mode.group(1)
+            return Feature(LOCKDOWN, state == "none", f"lockdown is '{state}' ({f})")
+    except OSError:
+        pass
+    try:
+        import gzip
+
+        config = gzip.open(paths.procfs() / "config.gz", "rt").read()
+        m = re.search(r"^CONFIG_LOCK_DOWN_KERNEL_FORCE_(INTEGRITY|CONFIDENTIALITY)=y", config, re.M)
+        if m:
+            return Feature(LOCKDOWN, False, f"lockdown forced to {m.group(1).lower()} by the kernel's"
+                                             " configuration (it may refuse root the function tracer"
+                                             " and fentry)")
+    except OSError:
+        pass
+    return Feature(LOCKDOWN, True, "no lockdown found")
+
+
 def _probe(deep: bool) -> Capabilities:
     release = paths.kernel_release()
     ver = _version(release)
@@ -157,6 +182,7 @@ def _probe(deep: bool) -> Capabilities:
         feats[FENTRY] = Feature(FENTRY, True, f"kernel {release} >= 5.5 with BTF (not load-tested)")
     feats[HEADERS] = _headers(release)
     feats[BCC] = _bcc()
+    feats[LOCKDOWN] = _lockdown()
     feats[ROOT] = (Feature(ROOT, True, "running as root") if os.geteuid() == 0 else
                    Feature(ROOT, False, "not root: run as root (sudo)"))
     if deep and feats[BCC].ok and feats[ROOT].ok and feats[HEADERS].ok:

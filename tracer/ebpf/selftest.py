@@ -39,7 +39,11 @@ def verify(feats: dict[str, cap.Feature]) -> Iterable[tuple[str, bool, str]]:
         yield cap.RINGBUF, ring[0], ring[1] if ring[0] else f"load failed: {ring[1]}; perf buffer used"
         if feats[cap.FENTRY].ok:
             fe = _try("KFUNC_PROBE(do_sys_openat2) { return 0; }", lambda b: None)
-            yield cap.FENTRY, fe[0], fe[1] if fe[0] else f"load failed: {fe[1]}"
+            why = fe[1]
+            if "super-user" in why:  # BCC's words for EPERM, which root gets only from the kernel
+                why = "the kernel refused it (EPERM)" + (
+                    "; " + feats[cap.LOCKDOWN].reason if not feats[cap.LOCKDOWN].ok else "")
+            yield cap.FENTRY, fe[0], fe[1] if fe[0] else f"load failed: {why}"
         if feats[cap.KPROBES].ok:
             kp = _try("int f(void *ctx) { return 0; }",
                       lambda b: b.attach_kprobe(event=b.get_syscall_fnname("getpid"), fn_name="f"))
