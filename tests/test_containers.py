@@ -39,6 +39,7 @@ EXPECTED = {
     "podman-systemd-v2": ("podman", P),
     "podman-systemd-v1": ("podman", P),
     "podman-rootless-v2": ("podman", P),
+    "podman-seen-from-cgroupns-v2": ("podman", P),
     "podman-conmon-v2": None,
     "docker-systemd-v2": ("docker", D),
     "docker-systemd-v1": ("docker", D),
@@ -87,6 +88,10 @@ def test_paths_cut_at_the_container_and_v2_path():
     # docker's cgroupfs driver on a hybrid host leaves the unified path at the host's
     paths, v2 = cgroup.container_paths(fixture("docker-cgroupfs-v1"), D)
     assert paths == [f"/docker/{D}"] and v2 is None
+    # read from inside another cgroup namespace: found, but its directory is not ours to stat
+    paths, v2 = cgroup.container_paths(fixture("podman-seen-from-cgroupns-v2"), P)
+    assert v2 == f"/../../machine.slice/libpod-{P}.scope"
+    assert unified.cgroup_id(containers.Container(id=P, runtime="podman", cgroup_v2_path=v2)) is None
     paths, v2 = cgroup.container_paths(fixture("crio-v1"), C)
     assert v2 is None and len(paths) == 1 and paths[0].endswith(f"/crio-{C}.scope")
 
@@ -157,6 +162,12 @@ def test_unknown_ambiguous_and_too_short_refs(fake_proc):
     with pytest.raises(TracerError, match=r"'stopped' \(ffffffffffff\) has no process in"):
         containers.resolve(["stopped"])
     assert containers.resolve(["abcd1"])[0].id == AMBIG1
+
+
+def test_a_name_two_runtimes_share_is_ambiguous(fake_proc, monkeypatch):
+    monkeypatch.setattr(names, "cli_names", lambda: {P: "web", D: "web"})
+    with pytest.raises(TracerError, match=f"name 'web' is ambiguous, it is {P[:12]}, {D[:12]}"):
+        containers.resolve(["web"])
 
 
 def test_running_containers_lists_named_first(fake_proc):
@@ -231,6 +242,24 @@ def test_cli_parsers():
     docker_out = (json.dumps({"ID": D, "Names": "db,alias", "State": "running"}) + "\n"
                   + json.dumps({"ID": K, "Names": ""}) + "\n")
     assert names.parse_docker(docker_out) == {D: "db"}
+    crictl_out = json.dumps({"containers": [
+        {"id": K, "metadata": {"name": "nginx", "attempt": 0}, "state": "CONTAINER_RUNNING",
+         "labels": {"io.kubernetes.pod.name": "web-7d4f", "io.kubernetes.pod.namespace": "default"}},
+        {"id": C, "metadata": {"name": "sidecar"}, "labels": {}}]})
+    assert names.parse_crictl(crictl_out) == {K: "web-7d4f/nginx", C: "sidecar"}
+    assert names.parse_crictl("[]") == {} and names.parse_crictl("") == {}
+
+
+def test_cli_names_runs_only_installed_clis(monkeypatch, tmp_path):
+    fake = tmp_path / "podman"
+    row = json.dumps([{"Id": P, "Names": ["web"]}])
+    fake.write_text(f"#!/bin/sh\necho '{row}'\n")
+    fake.chmod(0o755)
+    broken = tmp_path / "docker"
+    broken.write_text("#!/bin/sh\necho 'Cannot connect to the Docker daemon' >&2; exit 1\n")
+    broken.chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert names.cli_names() == {P: "web"}
 
 
 def test_cli_verb_on_fake_proc(fake_proc, capsys):

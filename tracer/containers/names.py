@@ -7,21 +7,35 @@ import shutil
 import subprocess
 
 TIMEOUT = 5.0  # seconds; a hung daemon must not hang the tracer
-# podman reads its own database; `docker ps` needs the daemon and fails fast without one.
+# podman reads its own database; `docker ps` needs the daemon and fails fast without
+# one; crictl asks the Kubernetes node's CRI runtime (containerd or CRI-O).
 COMMANDS = {
     "podman": ["podman", "ps", "--format", "json"],
     "docker": ["docker", "ps", "--no-trunc", "--format", "{{json .}}"],
+    "crictl": ["crictl", "ps", "-o", "json"],
 }
 
 
-def _run(argv: list[str]) -> str:
-    if not shutil.which(argv[0]):
-        return ""
-    try:
-        done = subprocess.run(argv, capture_output=True, text=True, timeout=TIMEOUT, check=False)
-    except (OSError, subprocess.SubprocessError):
-        return ""
-    return done.stdout if done.returncode == 0 else ""
+def _run_all() -> dict[str, str]:
+    """Each installed CLI's stdout ("" on failure), run side by side so slow ones overlap."""
+    procs = {}
+    for key, argv in COMMANDS.items():
+        if shutil.which(argv[0]):
+            try:
+                procs[key] = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                              stdin=subprocess.DEVNULL, text=True)
+            except OSError:
+                pass
+    out = {}
+    for key, proc in procs.items():
+        try:
+            text, _ = proc.communicate(timeout=TIMEOUT)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+            text = ""
+        out[key] = text if proc.returncode == 0 else ""
+    return out
 
 
 def parse_podman(out: str) -> dict[str, str]:
@@ -54,8 +68,25 @@ def parse_docker(out: str) -> dict[str, str]:
     return found
 
 
+def parse_crictl(out: str) -> dict[str, str]:
+    """`crictl ps -o json`: container names repeat across pods, so name them pod/container."""
+    try:
+        rows = json.loads(out or "{}").get("containers") or []
+    except (ValueError, AttributeError):
+        return {}
+    found = {}
+    for row in rows:
+        cid, name = row.get("id"), (row.get("metadata") or {}).get("name")
+        pod = (row.get("labels") or {}).get("io.kubernetes.pod.name")
+        if cid and name:
+            found[cid] = f"{pod}/{name}" if pod else name
+    return found
+
+
 def cli_names() -> dict[str, str]:
     """Full id -> name of the running containers the installed CLIs know; {} when none answer."""
-    found = parse_docker(_run(COMMANDS["docker"]))
-    found.update(parse_podman(_run(COMMANDS["podman"])))
+    out = _run_all()
+    found = parse_crictl(out.get("crictl", ""))
+    found.update(parse_docker(out.get("docker", "")))
+    found.update(parse_podman(out.get("podman", "")))
     return found

@@ -38,7 +38,10 @@ def _one(ref: str, running: dict[str, Container], by_name: dict[str, str]) -> Co
     low = key.lower()
     if len(low) == ID_LEN and low in running:
         return running[low]
-    named = [cid for cid, name in by_name.items() if name == key]
+    named = sorted(cid for cid, name in by_name.items() if name == key)
+    if len(named) > 1:  # two runtimes may each have a container of that name
+        raise TracerError(f"container name '{ref}' is ambiguous, it is "
+                          + ", ".join(f"{cid[:12]}" for cid in named) + ": give the id")
     if named:
         if named[0] in running:
             return running[named[0]]

@@ -28,9 +28,12 @@ def root() -> Path | None:
 
 def directory(container: Container) -> Path | None:
     top = root()
-    if top is None or not container.cgroup_v2_path:
+    rel = container.cgroup_v2_path
+    # "/../.." means the container is outside our cgroup namespace (we run in a
+    # container with the host's /proc): the directory is not under our mount.
+    if top is None or not rel or ".." in rel.split("/"):
         return None
-    return top / container.cgroup_v2_path.lstrip("/")
+    return top / rel.lstrip("/")
 
 
 def cgroup_id(container: Container) -> int | None:
