@@ -2,6 +2,7 @@
 
     opts, tags = targets(opts)      # opts.pids now holds every container process
     line_tag = tags(pid)            # 12-char id or None, per event
+    line_tag = tags.of_cgroup(cg)   # the same from a record's bpf_get_current_cgroup_id()
     tags.note_fork(ppid, pid); tags.forget(pid)   # from fork/exit events, if seen
     notes = tags.notes()            # '#' lines for containers that exited meanwhile
 """

@@ -1,7 +1,7 @@
 """Turn what the user typed after --container into running containers.
 
 A reference is tried the way docker does: a full 64-hex id, then an exact
-name (from the podman/docker CLI), then a unique id prefix of at least
+name (from the podman, docker or crictl CLI), then a unique id prefix of at least
 MIN_PREFIX hex digits. Kubernetes' "containerd://<id>" form is accepted too.
 The minimum keeps a typo such as "1" or "ab" from silently picking a container.
 """
@@ -62,10 +62,13 @@ def _one(ref: str, running: dict[str, Container], by_name: dict[str, str]) -> Co
     return running[hits[0]]
 
 
+def _named(by_name: dict[str, str]) -> dict[str, Container]:
+    return {cid: dataclasses.replace(c, name=by_name.get(cid)) for cid, c in scan.snapshot().items()}
+
+
 def running_containers() -> list[Container]:
     """Every container with a process now, named when a CLI knows it, sorted by name then id."""
-    by_name = names.cli_names()
-    found = [dataclasses.replace(c, name=by_name.get(c.id)) for c in scan.snapshot().values()]
+    found = _named(names.cli_names()).values()
     return sorted(found, key=lambda c: (c.name is None, c.name or "", c.id))
 
 
@@ -75,8 +78,7 @@ def resolve(refs: list[str]) -> list[Container]:
     Raises TracerError (one line) for a reference that matches none or several.
     """
     by_name = names.cli_names()
-    running = {cid: dataclasses.replace(c, name=by_name.get(cid))
-               for cid, c in scan.snapshot().items()}
+    running = _named(by_name)
     out: list[Container] = []
     for ref in refs:
         c = _one(ref, running, by_name)

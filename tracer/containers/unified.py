@@ -52,9 +52,8 @@ def cgroup_id(container: Container) -> int | None:
 
 def cgroup_level(container: Container) -> int | None:
     """Depth of the container's v2 directory (the root is level 0), for the ancestor helper."""
-    if not container.cgroup_v2_path:
-        return None
-    return len([c for c in container.cgroup_v2_path.split("/") if c])
+    comps = [c for c in (container.cgroup_v2_path or "").split("/") if c]
+    return len(comps) if comps and ".." not in comps else None
 
 
 def _populated(d: Path) -> bool | None:
