@@ -10,6 +10,6 @@ lint: setup
 bench: setup
 	.venv/bin/python bench/run.py
 test-kernels: setup
-	vagrant/run-qemu
+	vagrant/run-qemu $(if $(ARGS),-- $(ARGS))
 clear: setup
 	.venv/bin/tracer clear

@@ -165,6 +165,30 @@ int handle_exit(void *ctx)
     return handle(ctx, 0);
 }
 
+/* The number of entries of a NULL-terminated pointer array (execve's envp, which strace
+ * shows as a count): a 4-byte blob, marked cut when the array is longer than ENV_MAX. */
+static __always_inline u32 put_count(char *buf, u32 off, u8 arg, u64 ptr, u16 *nblobs)
+{
+    off = (off + 7) & ~7;
+    if (!ptr || off > OFF_MASK - sizeof(struct blob) - 8)
+        return off;
+    off &= OFF_MASK;
+    struct blob *b = blob_at(buf, off, arg, CAP_FIXED);
+    u32 n = 0;
+    for (int i = 0; i < ENV_MAX; i++) {
+        u64 p = 0;
+        if (bpf_probe_read_user(&p, sizeof(p), (void *)(ptr + i * 8)) || !p)
+            goto done;
+        n++;
+    }
+    b->trunc = 1;
+done:
+    *(u32 *)(buf + off + sizeof(struct blob)) = n;
+    b->len = 4;
+    (*nblobs)++;
+    return off + sizeof(struct blob) + 4;
+}
+
 /* execve/execveat at entry (the old program's memory is gone at exit): the path
  * argument just before argv, then argv itself. */
 int handle_exec(void *ctx)
@@ -188,6 +212,7 @@ int handle_exec(void *ctx)
     u32 off = sizeof(struct event);
     off = put_str(buf, off, k - 1, c->args[k - 1], &nblobs);
     off = put_argv(buf, off, k, c->args[k], &nblobs);
+    off = put_count(buf, off, k + 1, c->args[k + 1], &nblobs);
     e->nblobs = nblobs;
     off = (off + 7) & ~7;
     if (off > SCRATCH)

@@ -23,6 +23,7 @@
 #define OFF_MASK 16383      /* blob offsets stay below this: offset + STR_MAX fits SCRATCH */
 #define ARGV_MAX 24
 #define ARGV_STR 256
+#define ENV_MAX 1024        /* envp entries counted */
 
 /* capture kinds: keep in sync with tracer/syscalls/specs.py */
 #define CAP_NONE 0

@@ -34,7 +34,8 @@ def test_trace_a_container_by_name(sub, hook, busybox_container, outdir):  # noq
     tagged = [ln for ln in lines if c.short_id in ln]
     assert tagged, lines[:5]
     if sub == "ebpf":
-        assert all(re.match(rf"^\d+\.\d{{9}} \S+ \d+/\d+ {c.short_id} \w+\(", ln) for ln in tagged), tagged[:3]
+        shape = rf"^\d+\.\d{{9}} \S+ \d+/\d+ {c.short_id} \w+\("
+        assert all(re.match(shape, ln) for ln in tagged), tagged[:3]
         assert any(re.match(rf"^\S+ cat \d+/\d+ {c.short_id} ", ln) for ln in tagged)
     else:
         assert any(re.match(rf"^cat-\d+ {c.short_id} ", ln) for ln in tagged), tagged[:3]

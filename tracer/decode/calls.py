@@ -327,7 +327,7 @@ _ARGS: dict[str, dict[str, Builder]] = {
     "rseq": {"rseq_len": V.hex_arg, "sig": V.hex_arg},
     "personality": {"personality": _m(_personality)},
     "futex": {"op": _m(F.futex_op)},
-    "execve": {"envp": V.pointer}, "execveat": {"envp": V.pointer, "flags": _m(F.AT_FLAGS.render)},
+    "execve": {"envp": V.env_count}, "execveat": {"envp": V.env_count, "flags": _m(F.AT_FLAGS.render)},
     "sethostname": {"name": _buf_in},
     "chown": {"user": V.signed32, "group": V.signed32},
     "fchown": {"user": V.signed32, "group": V.signed32},

@@ -62,6 +62,21 @@ def pointer(name: str, i: int) -> Arg:
     return Arg(name, lambda a, r, b, t: hex(a[i]) if a[i] else "NULL", lambda a, r, b, t: a[i])
 
 
+def env_count(name: str, i: int) -> Arg:
+    """execve's envp as strace shows it: the pointer and how many variables it holds."""
+    def count(b: dict) -> int | None:
+        data = b.get(i)
+        return int.from_bytes(data[:4], "little") if data and len(data) >= 4 else None
+
+    def txt(a: tuple, r: Any, b: dict, t: frozenset) -> str:
+        n = count(b)
+        if n is None:
+            return hex(a[i]) if a[i] else "NULL"
+        return f"{hex(a[i])} /* {n}{'+' if i in t else ''} var{'' if n == 1 else 's'} */"
+
+    return Arg(name, txt, lambda a, r, b, t: a[i] if count(b) is None else {"ptr": a[i], "count": count(b)})
+
+
 def dirfd(name: str, i: int) -> Arg:
     """A directory fd of the *at calls: AT_FDCWD for -100."""
     def txt(a: tuple, r: Any, b: dict, t: frozenset) -> str:

@@ -36,7 +36,8 @@ def common_options() -> tuple[Option, ...]:
     return (
         Option("--pid", "PIDs to trace (their children too unless --no-follow-forks)",
                kind="pids", metavar="PID..."),
-        Option("--container", "containers to trace, by id (full or short) or name",
+        Option("--container", "containers to trace: full id, a unique id prefix of 4 or more"
+               " characters, or a name",
                kind="names", metavar="ID|NAME..."),
         Option("--format", "line format of the trace file", kind="choice", choices=FORMATS,
                default="text"),
