@@ -96,8 +96,16 @@ int raw_exit(struct bpf_raw_tracepoint_args *ctx)
     struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
     u64 nr = 0;
     bpf_probe_read_kernel(&nr, 8, &regs->orig_ax);
-    if (nr >= NR_MAX)
-        return 0;
+    struct call *c = NULL;
+    if (nr >= NR_MAX) {
+        /* rt_sigreturn restored the registers (orig_ax is -1): its entry was recorded */
+        c = inflight.lookup(&id);
+        if (!c)
+            return 0;
+        nr = c->nr;
+        if (nr >= NR_MAX)
+            return 0;
+    }
     u32 idx = slot * NR_MAX + (u32)nr;
     u8 *want = wanted.lookup(&idx);
     if (!want || !*want)
@@ -111,12 +119,13 @@ int raw_exit(struct bpf_raw_tracepoint_args *ctx)
         return 0;
     u32 n = (u32)nr;
     struct desc *d = descs.lookup(&n);
-    if (d && d->at_enter) {
-        struct call *c = inflight.lookup(&id);
-        if (!c)
-            return 0;
+    if (!c && d && d->at_enter)
+        c = inflight.lookup(&id);
+    if (c) {
         *cc = *c;
         inflight.delete(&id);
+    } else if (d && d->at_enter) {
+        return 0;
     } else {
         cc->ts = bpf_ktime_get_ns();
         user_args(regs, cc->args);

@@ -29,6 +29,9 @@ FRONT_ENDS = {  # mode -> (entry function, exit function)
     "kprobe": ("kp_enter", "kp_exit"),
 }
 EXEC = frozenset({"execve", "execveat"})
+# Raw mode sees calls at exit; these must also be recorded at entry, since at exit the
+# kernel has replaced the registers holding their number and arguments.
+RECORD_AT_ENTRY = frozenset({"rt_sigreturn"})
 
 
 def _pow2_pages(size: int, minimum: int = 1) -> int:
@@ -159,7 +162,7 @@ class Dispatcher:
         entry, exit_ = FRONT_ENDS[self.mode]
         entry = entry.format(n=min(6, len(sc.args)))
         raw = self.mode == "raw_tracepoint"
-        need_entry = not raw or specs.spec_for(sc).at_enter
+        need_entry = not raw or specs.spec_for(sc).at_enter or sc.name in RECORD_AT_ENTRY
         q = bpfc.Quiet()
         try:
             with q:
