@@ -1,0 +1,1 @@
+"""`tracer trace`: per-PID syscall handler sets, changed while tracing (`tracer ctl`)."""
