@@ -130,6 +130,9 @@ def load(disp: Dispatcher, mod: UserModule) -> UserModule:
                 mod.fds[sc.name] = mod.bpf.load_func(fn, prog_type).fd
         except Exception as e:
             mod.close()
+            if "Unknown program" in str(e):  # e.g. the handler sits inside an #if 0
+                raise TracerError(f"{mod.path}: no program for TRACER_HANDLER({sc.name}) came out of"
+                                  " the compiler (is it inside #if?)") from None
             why = _verifier_reason(q.text) if q.text.strip() else str(e)
             raise TracerError(f"{mod.path}: handler {sc.name}: the kernel refused it: {why}") from None
     return mod

@@ -42,7 +42,6 @@ class TraceRun:
         self.state: TraceState | None = None
         self.reader: RingReader | None = None
         self.server: ControlServer | None = None
-        self.perf_lost = 0
         self.lost_seen = 0
 
     # -- start -------------------------------------------------------------------------------
@@ -85,10 +84,10 @@ class TraceRun:
         pages = max(8, (size // (os.cpu_count() or 1)) // os.sysconf("SC_PAGE_SIZE"))
 
         def on_event(cpu: int, data: Any, n: int) -> None:
-            self.lines.handle(ct.string_at(data, n), 0, n)
+            self.lines.handle(ct.string_at(data, n), [0])
 
-        def on_lost(cpu: int, count: int) -> None:
-            self.perf_lost += count
+        def on_lost(count: int) -> None:
+            pass  # submit() counted these drops in the kernel's `lost` already
 
         events.open_perf_buffer(on_event, page_cnt=1 << (pages.bit_length() - 1), lost_cb=on_lost)
 
@@ -136,20 +135,24 @@ class TraceRun:
 
     def _check_lost(self, writer: TraceWriter) -> None:
         assert self.disp is not None
-        lost = self.disp.lost() + self.perf_lost
+        lost = self.disp.lost()
         if lost > self.lost_seen:
             writer.write_lost(lost - self.lost_seen)
             self.lost_seen = lost
 
     def loop(self, writer: TraceWriter, stop: StopFlag) -> None:
         last = 0.0
-        while not stop.stopped:
-            self._drain(writer, POLL)
-            now = time.monotonic()
-            if now - last >= LOST_CHECK:
-                last = now
-                self._check_lost(writer)
-            writer.flush()
+        try:
+            while not stop.stopped:
+                self._drain(writer, POLL)
+                now = time.monotonic()
+                if now - last >= LOST_CHECK:
+                    last = now
+                    self._check_lost(writer)
+                writer.flush()
+        except BrokenPipeError:
+            discard(writer)  # our reader went away (`| head`): stop, quietly
+
 
     def close(self, writer: TraceWriter | None) -> None:
         """Leave nothing behind: socket, attachments, programs, maps (in that order)."""
@@ -163,6 +166,9 @@ class TraceRun:
             if writer is not None and self.disp.bpf is not None:
                 self._drain(writer, 0)
                 self._check_lost(writer)
+        except BrokenPipeError:
+            if writer is not None:
+                discard(writer)
         finally:
             if self.reader is not None:
                 self.reader.close()
@@ -197,9 +203,24 @@ def run(specs: list[str], output: str | None, as_json: bool, follow: bool) -> in
         try:
             tr.close(writer)
         finally:
-            if as_json:
-                writer.flush()
-                os.close(fd)
-            else:
-                writer.finish()
+            try:
+                _finish(writer, as_json)
+            except BrokenPipeError:
+                discard(writer)
+                _finish(writer, as_json)
     return 0
+
+
+def _finish(writer: TraceWriter, as_json: bool) -> None:
+    if as_json:  # JSON lines only: no closing comment
+        writer.flush()
+        os.close(writer.fd)
+    else:
+        writer.finish()
+
+
+def discard(writer: TraceWriter) -> None:
+    """Send the rest of the output nowhere: the writer's fd becomes /dev/null."""
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, writer.fd)
+    os.close(null)
