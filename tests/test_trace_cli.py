@@ -115,11 +115,18 @@ def test_default_set_and_a_pid_of_its_own(trace, workload, tmp_path):
     a.do(f"open {tmp_path}/a")
     a.do("getppid")
     c.do(f"open {tmp_path}/c")
+    c.do("getppid")
+    assert t.ctl({"op": "add", "specs": ["getppid"]})["lines"] == ["default: getppid,openat"]
+    c.do("getppid")
+    assert t.ctl({"op": "remove", "targets": ["openat,getppid"]})["lines"] == ["default: none"]
+    c.do(f"open {tmp_path}/c-after")
     settle()
     _, lines = t.stop()
     assert not [ln for ln in of_pid(lines, a.pid) if "openat(" in ln]  # its own set wins
     assert [ln for ln in of_pid(lines, a.pid) if "getppid(" in ln]
-    assert [ln for ln in of_pid(lines, c.pid) if f"{tmp_path}/c" in ln]
+    lc = of_pid(lines, c.pid)
+    assert [ln for ln in lc if f"{tmp_path}/c" in ln] and not [ln for ln in lc if "c-after" in ln], lc
+    assert len([ln for ln in lc if "getppid(" in ln]) == 1, lc
     assert of_pid(lines, t.proc.pid) == []  # never itself
 
 
