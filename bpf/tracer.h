@@ -5,7 +5,6 @@
 #define TRACER_H
 
 #include <uapi/linux/ptrace.h>
-#include <linux/sched.h>
 
 #ifndef NR_MAX
 #define NR_MAX 512          /* syscall numbers per slot in the dispatch tables */

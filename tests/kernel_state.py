@@ -11,6 +11,7 @@ TRACEFS = Path("/sys/kernel/tracing")
 # Names the kernel shows for our BPF programs (truncated to 15 characters).
 OUR_PROGS = {"raw_exit", "tp_exit", "kp_enter", "kp_exit", "handle_enter", "handle_exit",
              "handle_exec", "tracepoint__sch"} | {f"tp_enter{n}" for n in range(7)}
+USER_PREFIX = "tracer_h_"  # user handler files' programs (bpf/api.h)
 
 
 def leftovers(settle: float = 1.0) -> list[str]:
@@ -39,5 +40,5 @@ def _leftovers() -> list[str]:
     except (OSError, ValueError, subprocess.SubprocessError):
         progs = []
     found += [f"BPF program {p.get('name')} (id {p.get('id')})" for p in progs
-              if p.get("name") in OUR_PROGS]
+              if p.get("name") in OUR_PROGS or str(p.get("name", "")).startswith(USER_PREFIX)]
     return found

@@ -185,10 +185,10 @@ def test_lost_events_are_reported(tmp_path):
     assert f"{writer.lost} events lost" in text.splitlines()[-1]
 
 
-def test_container_option_is_a_clear_error(tmp_path):
+def test_unknown_container_is_a_clear_error(tmp_path):
     hook = registry.get("ftrace-sched", "ftrace")
-    opts = options.parse(hook, "--container abc")
-    with pytest.raises(TracerError, match="--pid only"):
+    opts = options.parse(hook, "--container no-such-box")
+    with pytest.raises(TracerError, match="no running container matches 'no-such-box'"):
         hook.load_runner()(hook, opts, CAPS).start()
 
 

@@ -9,6 +9,7 @@ loaded them. Running it twice is harmless: the second run finds nothing.
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -50,11 +51,23 @@ def _clear_dynamic_events(tracefs: Path) -> list[str]:
     return done
 
 
+def _clear_stale_sockets() -> list[str]:
+    """Control sockets of `tracer trace` runs that were killed (their PID is gone)."""
+    done = []
+    for sock in sorted(paths.STATE_DIR.glob("trace-*.sock")) if paths.STATE_DIR.is_dir() else []:
+        m = re.fullmatch(r"trace-(\d+)\.sock", sock.name)
+        if m and not Path(f"/proc/{m.group(1)}").is_dir():
+            sock.unlink(missing_ok=True)
+            done.append(f"removed stale control socket {sock}")
+    return done
+
+
 def clear() -> list[str]:
     """Remove our leftovers; return one line per thing removed (nothing: already clean)."""
     tracefs = find_tracefs()
     # Instances first: a leftover event enabled in a leftover instance is released with it.
     done = _clear_instances(tracefs) + _clear_dynamic_events(tracefs)
+    done += _clear_stale_sockets()
     pins = paths.sysfs() / PIN_DIR
     if pins.is_dir():
         shutil.rmtree(pins, ignore_errors=True)

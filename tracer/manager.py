@@ -8,6 +8,7 @@ line on stderr and a non-zero exit, with nothing on stdout.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from tracer.errors import TracerError
@@ -39,8 +40,9 @@ def run_hook(name: str, args: str, subsystem: str | None) -> int:
 
     stop = session.install_stop_handlers()  # before anything is attached
     hook = registry.get(name, subsystem)
+    if os.geteuid() != 0:
+        raise TracerError(f"--run {name} needs root (tracefs and BPF are root's): run it as root")
     caps = capabilities.probe()
-    caps.require(capabilities.ROOT, f"--run {name}")
     why = hook.why_unavailable(caps)
     if why:
         raise TracerError(f"hook {name} cannot run on this kernel: {why}")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ctypes as ct
 import os
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from tracer.ebpf import compile as bpfc
@@ -34,6 +35,16 @@ EXEC = frozenset({"execve", "execveat"})
 RECORD_AT_ENTRY = frozenset({"rt_sigreturn"})
 
 
+def prog_types(mode: str) -> tuple[int, int]:
+    """(entry side, exit side) program types of a front end: raw mode's entry side is the
+    per-syscall tracepoints of the calls captured at entry."""
+    from bcc import BPF
+
+    exit_type = {"raw_tracepoint": BPF.RAW_TRACEPOINT, "tracepoint": BPF.TRACEPOINT,
+                 "kprobe": BPF.KPROBE}[mode]
+    return (BPF.TRACEPOINT if mode == "raw_tracepoint" else exit_type), exit_type
+
+
 def _pow2_pages(size: int, minimum: int = 1) -> int:
     pages = max(minimum, size // os.sysconf("SC_PAGE_SIZE"))
     return 1 << (pages.bit_length() - 1)
@@ -55,16 +66,13 @@ class Dispatcher:
         self.handler_fds: dict[str, int] = {}
 
     # -- loading -----------------------------------------------------------------------------
-    def _types(self) -> tuple[int, int]:
-        """BPF program types of the entry side and of the exit side."""
-        from bcc import BPF
-
-        exit_type = {"raw_tracepoint": BPF.RAW_TRACEPOINT, "tracepoint": BPF.TRACEPOINT,
-                     "kprobe": BPF.KPROBE}[self.mode]
-        return (BPF.TRACEPOINT if self.mode == "raw_tracepoint" else exit_type), exit_type
+    def prog_types(self) -> tuple[int, int]:
+        """BPF program types of the entry side and of the exit side (a tail call keeps the
+        caller's type, so every handler a prog array holds must have its side's type)."""
+        return prog_types(self.mode)
 
     def load(self) -> None:
-        entry_type, exit_type = self._types()
+        entry_type, exit_type = self.prog_types()
         flags = [f"-DNR_MAX={NR_MAX}", f"-DMAX_SLOTS={MAX_SLOTS}"]
         if self.ringbuf:
             flags += ["-DUSE_RINGBUF", f"-DRINGBUF_PAGES={_pow2_pages(self.buffer_size)}"]
@@ -89,7 +97,7 @@ class Dispatcher:
 
     def load_func(self, name: str, entry: bool = False) -> int:
         """Load one more handler function of the compiled object (a user handler)."""
-        return self.bpf.load_func(name, self._types()[0 if entry else 1]).fd
+        return self.bpf.load_func(name, self.prog_types()[0 if entry else 1]).fd
 
     # -- handler sets ------------------------------------------------------------------------
     def describe(self, sc: Syscall) -> None:
@@ -186,26 +194,37 @@ class Dispatcher:
             raise TracerError(f"cannot attach to {sc.name} with {self.mode}: {e} {q.errors()}") from None
 
     def detach(self) -> None:
-        """Stop catching syscalls (the maps and buffer stay readable until close())."""
+        """Stop catching syscalls (the maps and buffer stay readable until close()).
+
+        The kernel waits out an RCU grace period for each tracepoint or kprobe it
+        unregisters (tens of ms): 32 of them one after the other took 2.5 s. BCC's
+        calls release the GIL, so the waits overlap in threads.
+        """
         if self.bpf is None:
             return
         raw = self.mode == "raw_tracepoint"
+        steps = []
+        for key in list(self.attached):
+            if key == "*":
+                steps.append(lambda: self.bpf.detach_raw_tracepoint(tp="sys_exit"))
+            elif self.mode == "kprobe":
+                steps.append(lambda k=key: self.bpf.detach_kprobe(event=f"__x64_sys_{k}"))
+                steps.append(lambda k=key: self.bpf.detach_kretprobe(event=f"__x64_sys_{k}"))
+            else:
+                steps.append(lambda k=key: self.bpf.detach_tracepoint(tp=f"syscalls:sys_enter_{k}"))
+                if not raw:
+                    steps.append(lambda k=key: self.bpf.detach_tracepoint(tp=f"syscalls:sys_exit_{k}"))
+
+        def run(step: Any) -> None:
+            try:
+                step()
+            except Exception:
+                pass  # half-attached (exit side failed): close() releases the rest
+
         q = bpfc.Quiet()
-        with q:
-            for key in list(self.attached):
-                try:
-                    if key == "*":
-                        self.bpf.detach_raw_tracepoint(tp="sys_exit")
-                    elif self.mode == "kprobe":
-                        self.bpf.detach_kprobe(event=f"__x64_sys_{key}")
-                        self.bpf.detach_kretprobe(event=f"__x64_sys_{key}")
-                    else:
-                        self.bpf.detach_tracepoint(tp=f"syscalls:sys_enter_{key}")
-                        if not raw:
-                            self.bpf.detach_tracepoint(tp=f"syscalls:sys_exit_{key}")
-                except Exception:
-                    pass  # half-attached (exit side failed): close() releases the rest
-                self.attached.discard(key)
+        with q, ThreadPoolExecutor(max_workers=min(32, max(1, len(steps)))) as pool:
+            list(pool.map(run, steps))
+        self.attached.clear()
 
     def lost(self) -> int:
         return sum(sum(v) for v in self.bpf["lost"].values()) if self.bpf else 0

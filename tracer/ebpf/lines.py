@@ -62,7 +62,7 @@ class LineMaker:
         self.as_json = as_json
         self.fmt = formatters(table, as_json)
         self.container_of = container_of
-        self.tags: dict[int, str] = {}  # pid -> " CID" or ""
+        self.tags: dict[tuple, str] = {}  # (pid, cgroup id) -> " CID" or ""
         self.comms: dict[bytes, str] = {}
         self.calls: dict[tuple, str] = {}  # (nr, ret, args) -> text, for records without memory
         self.prefixes: dict[tuple, str] = {}  # (pid, tid, comm) -> " comm pid/tid "
@@ -71,15 +71,17 @@ class LineMaker:
         self.out: list[str] = []
         self.count = 0
 
-    def _tag(self, pid: int) -> str:
-        tag = self.tags.get(pid)
+    def _tag(self, pid: int, cgroup: int) -> str:
+        """" CID" for a container's process: from the record's cgroup id, exact even when
+        the process is gone by now (short-lived children), else from its PID."""
+        tag = self.tags.get((pid, cgroup))
         if tag is None:
-            cid = self.container_of(pid) if self.container_of else None
-            tag = self.tags[pid] = f" {cid}" if cid else ""
+            of_cgroup = getattr(self.container_of, "of_cgroup", None)
+            cid = (of_cgroup(cgroup) if of_cgroup else None) or self.container_of(pid)
+            if len(self.tags) > CALL_CACHE:
+                self.tags.clear()
+            tag = self.tags[(pid, cgroup)] = f" {cid}" if cid else ""
         return tag
-
-    def forget(self, pid: int) -> None:
-        self.tags.pop(pid, None)
 
     def handle(self, buf: Any, offs: list[int]) -> None:
         """Format the records at `offs` in `buf`. The common case (a text line for a record
@@ -124,7 +126,7 @@ class LineMaker:
         return name
 
     def _one(self, buf: Any, off: int) -> None:
-        (ts, pid, tid, _cg, ret, a0, a1, a2, a3, a4, a5, nr, flags, _size, nblobs,
+        (ts, pid, tid, cgroup, ret, a0, a1, a2, a3, a4, a5, nr, flags, _size, nblobs,
          comm) = HEADER.unpack_from(buf, off)
         args = (a0, a1, a2, a3, a4, a5)
         if nblobs:
@@ -146,13 +148,13 @@ class LineMaker:
         fmt = self.fmt.get(nr)
         if self.as_json:
             obj = fmt(args, ret, blobs, trunc) if fmt else {"syscall": f"syscall_{nr}", "ret": ret}
-            cid = self._tag(pid).strip() if self.container_of else ""
+            cid = self._tag(pid, cgroup).strip() if self.container_of else ""
             obj = {"timestamp": stamp, "comm": name, "pid": pid, "tid": tid,
                    **({"container": cid} if cid else {}), **obj}
             self.out.append(json.dumps(obj) + "\n")
         else:
             call = fmt(args, ret, blobs, trunc) if fmt else f"syscall_{nr:#x}() = {ret}"
-            tag = self._tag(pid) if self.container_of else ""
+            tag = self._tag(pid, cgroup) if self.container_of else ""
             self.out.append(f"{stamp} {name} {pid}/{tid}{tag} {call}\n")
         self.count += 1
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from tracer.ebpf import compile as bpfc
-from tracer.ebpf.dispatch import MAX_SLOTS, Dispatcher, _pow2_pages
+from tracer.ebpf.dispatch import MAX_SLOTS, Dispatcher, _pow2_pages, prog_types
 from tracer.errors import TracerError
 from tracer.syscalls.table import NR_MAX, Syscall, SyscallTable
 
@@ -140,7 +140,4 @@ def load(disp: Dispatcher, mod: UserModule) -> UserModule:
 
 def _exit_type(mode: str) -> int:
     """The program type of the dispatch's exit side: a tail call keeps the caller's type."""
-    from bcc import BPF
-
-    return {"raw_tracepoint": BPF.RAW_TRACEPOINT, "tracepoint": BPF.TRACEPOINT,
-            "kprobe": BPF.KPROBE}[mode]
+    return prog_types(mode)[1]

@@ -29,7 +29,13 @@ class FtraceSession:
     def __init__(self, hook: Hook, opts: HookOptions, configure: Configure,
                  teardown: Configure | None = None) -> None:
         self.hook = hook
-        self.opts, self.tags = containerwatch.resolve(opts)  # --container: its PIDs, its tagger
+        # --container: its PIDs, and the tagger of lines. The kernel's PID filter (with
+        # event-fork) holds only the container's tasks when it is the only target, so then
+        # every line is the container's, even of a child gone before its line is read.
+        self.opts, self.tags = containerwatch.resolve(opts)
+        if self.tags and not opts.pids and len(self.tags.containers) == 1:
+            only = self.tags.containers[0].short_id
+            self.tags = containerwatch.Constant(self.tags, only)
         self.watch = containerwatch.ContainerWatch(self.tags) if self.tags else None
         self._configure = configure
         self._teardown_hook = teardown

@@ -27,6 +27,21 @@ class ContainerWatch:
                 writer.note(f"container {c.label} exited during the trace; tracing goes on")
 
 
+class Constant:
+    """A tagger giving every task the same container id (the session traces only it)."""
+
+    def __init__(self, tags: Any, cid: str) -> None:
+        self.inner = tags
+        self.containers = tags.containers
+        self.cid = cid
+
+    def __call__(self, pid: int) -> str:
+        return self.cid
+
+    def exited(self) -> list:
+        return self.inner.exited()
+
+
 def resolve(opts: Any) -> tuple[Any, Any]:
     """(opts with the containers' PIDs added, their tagger), or (opts, None) without --container."""
     if not opts.containers:

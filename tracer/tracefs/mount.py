@@ -29,7 +29,10 @@ def _mount_points(procfs: Path) -> list[tuple[str, str]]:
 
 
 def _is_tracefs(path: Path) -> bool:
-    return (path / "trace").is_file() and (path / "events").is_dir()
+    try:
+        return (path / "trace").is_file() and (path / "events").is_dir()
+    except PermissionError:
+        raise TracerError(f"no permission to read {path}: run as root") from None
 
 
 def candidates(procfs: Path | None = None, sysfs: Path | None = None) -> list[Path]:
