@@ -136,7 +136,7 @@ def main() -> int:
         tb = trace_bpfcc(exe, small)
         rows.append(("traced process under trace-bpfcc", tb))
 
-        for sub, exe_m in MANAGERS.items():
+        for exe_m in MANAGERS.values():
             out = subprocess.run([str(exe_m), "--get-all"], capture_output=True, text=True, cwd=exe_m.parent)
             for hook in out.stdout.split():
                 idle = subprocess.Popen(["sleep", "1000"])

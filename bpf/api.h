@@ -92,13 +92,7 @@ static __always_inline struct blob *tracer__blob(struct tracer_state *t, u32 arg
         return 0;
     off &= OFF_MASK;
     t->off = off;
-    struct blob *b = (struct blob *)(t->buf + off);
-    b->arg = arg;
-    b->kind = kind;
-    b->trunc = 0;
-    b->pad = 0;
-    b->len = 0;
-    return b;
+    return blob_at(t->buf, off, arg, kind);
 }
 
 static __always_inline void tracer__emit_str(struct tracer_state *t, u32 arg)

@@ -3,15 +3,16 @@
  * into an event and appends the user memory its arguments point to. */
 #include "maps.h"
 
-static __always_inline struct blob *blob_at(char *buf, u32 off, u8 arg, u8 kind)
+/* Close the record that ends at `off` and hand it to the event buffer. */
+static __always_inline int send(void *ctx, struct event *e, u32 off, u16 nblobs)
 {
-    struct blob *b = (struct blob *)(buf + off);
-    b->arg = arg;
-    b->kind = kind;
-    b->trunc = 0;
-    b->pad = 0;
-    b->len = 0;
-    return b;
+    e->nblobs = nblobs;
+    off = (off + 7) & ~7;
+    if (off > SCRATCH)
+        off = SCRATCH;
+    e->size = off;
+    submit(ctx, e, off);
+    return 0;
 }
 
 /* The string and buffer readers stay apart: clang would otherwise merge the two helper
@@ -146,13 +147,7 @@ static __always_inline int handle(void *ctx, u16 flags)
                 off = put_buf(buf, off, i, kind, ptr, len, &nblobs);
         }
     }
-    e->nblobs = nblobs;
-    off = (off + 7) & ~7;
-    if (off > SCRATCH)
-        off = SCRATCH;
-    e->size = off;
-    submit(ctx, buf, off);
-    return 0;
+    return send(ctx, e, off, nblobs);
 }
 
 int handle_enter(void *ctx)
@@ -213,11 +208,5 @@ int handle_exec(void *ctx)
     off = put_str(buf, off, k - 1, c->args[k - 1], &nblobs);
     off = put_argv(buf, off, k, c->args[k], &nblobs);
     off = put_count(buf, off, k + 1, c->args[k + 1], &nblobs);
-    e->nblobs = nblobs;
-    off = (off + 7) & ~7;
-    if (off > SCRATCH)
-        off = SCRATCH;
-    e->size = off;
-    submit(ctx, buf, off);
-    return 0;
+    return send(ctx, e, off, nblobs);
 }

@@ -82,4 +82,16 @@ struct scratch_buf {
     char d[SCRATCH];
 };
 
+/* A fresh blob header at `off` of an event being built. */
+static __always_inline struct blob *blob_at(char *buf, u32 off, u8 arg, u8 kind)
+{
+    struct blob *b = (struct blob *)(buf + off);
+    b->arg = arg;
+    b->kind = kind;
+    b->trunc = 0;
+    b->pad = 0;
+    b->len = 0;
+    return b;
+}
+
 #endif

@@ -8,17 +8,15 @@ it all. SIGINT and SIGTERM set a flag the loop checks every POLL seconds.
 
 from __future__ import annotations
 
-import ctypes as ct
 import os
 import sys
 import time
-from typing import Any
 
 from tracer import capabilities as cap
 from tracer.ebpf import plan
+from tracer.ebpf.consumer import Consumer
 from tracer.ebpf.dispatch import Dispatcher
 from tracer.ebpf.lines import LineMaker
-from tracer.ebpf.ringbuf import RingReader
 from tracer.errors import TracerError
 from tracer.pipeline.session import StopFlag, install_stop_handlers
 from tracer.pipeline.writer import TraceWriter
@@ -28,8 +26,6 @@ from tracer.trace.control import ControlServer
 from tracer.trace.state import TraceState, check_handlers
 
 POLL = 0.1  # seconds: bounds line latency and stop latency
-DRAIN_BUDGET = 0.05
-LOST_CHECK = 0.25
 
 
 class TraceRun:
@@ -40,9 +36,8 @@ class TraceRun:
         self.follow = follow
         self.disp: Dispatcher | None = None
         self.state: TraceState | None = None
-        self.reader: RingReader | None = None
+        self.consumer: Consumer | None = None
         self.server: ControlServer | None = None
-        self.lost_seen = 0
 
     # -- start -------------------------------------------------------------------------------
     def _check(self) -> tuple[systable.SyscallTable, list[sp.Spec], int, cap.Capabilities]:
@@ -68,28 +63,13 @@ class TraceRun:
             self.state = TraceState(self.disp, tab, self.follow)
             for s in specs:
                 self.state.add(s)
-            self._open_buffer(ringbuf, size)
+            self.consumer = Consumer(self.disp, self.lines, ringbuf, size)
+            self.consumer.open()
             self.server = ControlServer(self.handle)
             self.server.start()
         except BaseException:
             self.close(None)
             raise
-
-    def _open_buffer(self, ringbuf: bool, size: int) -> None:
-        assert self.disp is not None
-        events = self.disp.bpf["events"]
-        if ringbuf:
-            self.reader = RingReader(events.map_fd, events.max_entries)
-            return
-        pages = max(8, (size // (os.cpu_count() or 1)) // os.sysconf("SC_PAGE_SIZE"))
-
-        def on_event(cpu: int, data: Any, n: int) -> None:
-            self.lines.handle(ct.string_at(data, n), [0])
-
-        def on_lost(count: int) -> None:
-            pass  # submit() counted these drops in the kernel's `lost` already
-
-        events.open_perf_buffer(on_event, page_cnt=1 << (pages.bit_length() - 1), lost_cb=on_lost)
 
     # -- control requests (on the server's thread) -----------------------------------------
     def handle(self, req: dict) -> dict:
@@ -120,35 +100,11 @@ class TraceRun:
                 "compile_ms": round(self.state.compile_s * 1000, 1)}
 
     # -- loop --------------------------------------------------------------------------------
-    def _drain(self, writer: TraceWriter, timeout: float) -> None:
-        assert self.disp is not None
-        if self.reader is not None:
-            self.reader.wait(timeout)
-            deadline = time.monotonic() + DRAIN_BUDGET
-            while self.reader.drain(self.lines.handle) and time.monotonic() < deadline:
-                pass
-        else:
-            self.disp.bpf.perf_buffer_poll(timeout=int(timeout * 1000))
-        text, n = self.lines.take()
-        if text:
-            writer.write(text, n)
-
-    def _check_lost(self, writer: TraceWriter) -> None:
-        assert self.disp is not None
-        lost = self.disp.lost()
-        if lost > self.lost_seen:
-            writer.write_lost(lost - self.lost_seen)
-            self.lost_seen = lost
-
     def loop(self, writer: TraceWriter, stop: StopFlag) -> None:
-        last = 0.0
+        assert self.consumer is not None
         try:
             while not stop.stopped:
-                self._drain(writer, POLL)
-                now = time.monotonic()
-                if now - last >= LOST_CHECK:
-                    last = now
-                    self._check_lost(writer)
+                self.consumer.drain(writer, POLL)
                 writer.flush()
         except BrokenPipeError:
             discard(writer)  # our reader went away (`| head`): stop, quietly
@@ -163,16 +119,15 @@ class TraceRun:
             return
         try:
             self.disp.detach()  # no new events; what is buffered is still written
-            if writer is not None and self.disp.bpf is not None:
-                self._drain(writer, 0)
-                self._check_lost(writer)
+            if writer is not None and self.disp.bpf is not None and self.consumer is not None:
+                self.consumer.finish(writer)
         except BrokenPipeError:
             if writer is not None:
                 discard(writer)
         finally:
-            if self.reader is not None:
-                self.reader.close()
-                self.reader = None
+            if self.consumer is not None:
+                self.consumer.close()
+                self.consumer = None
             if self.state is not None:
                 self.state.close()
             self.disp.close()
