@@ -184,9 +184,9 @@ done:
     return off + sizeof(struct blob) + 4;
 }
 
-/* execve/execveat at entry (the old program's memory is gone at exit): the path
- * argument just before argv, then argv itself. */
-int handle_exec(void *ctx)
+/* execve/execveat: the path argument just before argv, argv itself, and how many
+ * environment variables, in a record flagged `flags`. */
+static __always_inline int exec_record(void *ctx, u16 flags)
 {
     u32 zero = 0;
     struct call *c = cur.lookup(&zero);
@@ -202,11 +202,29 @@ int handle_exec(void *ctx)
         k = 2;
     char *buf = sb->d;
     struct event *e = (struct event *)buf;
-    fill_event(e, c, EV_ENTER);
+    fill_event(e, c, flags);
     u16 nblobs = 0;
     u32 off = sizeof(struct event);
     off = put_str(buf, off, k - 1, c->args[k - 1], &nblobs);
     off = put_argv(buf, off, k, c->args[k], &nblobs);
     off = put_count(buf, off, k + 1, c->args[k + 1], &nblobs);
     return send(ctx, e, off, nblobs);
+}
+
+/* At entry: the old program's memory is gone once an execve succeeds. */
+int handle_exec(void *ctx)
+{
+    return exec_record(ctx, EV_ENTER);
+}
+
+/* At exit. A failed execve gets its arguments read again: the caller's memory is still
+ * there, and the kernel has faulted in the pages a read at entry (which cannot fault)
+ * may have missed. A successful one returns only its value. */
+int handle_exec_exit(void *ctx)
+{
+    u32 zero = 0;
+    struct call *c = cur.lookup(&zero);
+    if (c && c->ret < 0)
+        return exec_record(ctx, 0);
+    return handle(ctx, 0);
 }

@@ -83,7 +83,8 @@ class Dispatcher:
             with q:
                 for fn in ("handle_enter", "handle_exec"):
                     self.handler_fds[fn] = self.bpf.load_func(fn, entry_type).fd
-                self.handler_fds["handle_exit"] = self.bpf.load_func("handle_exit", exit_type).fd
+                for fn in ("handle_exit", "handle_exec_exit"):
+                    self.handler_fds[fn] = self.bpf.load_func(fn, exit_type).fd
                 entry, exit_ = FRONT_ENDS[self.mode]
                 for fn in [entry.format(n=n) for n in range(7)] if "{n}" in entry else [entry]:
                     self.bpf.load_func(fn, entry_type)
@@ -125,8 +126,9 @@ class Dispatcher:
             enter_fd = self.handler_fds["handle_exec" if sc.name in EXEC else "handle_enter"]
         if enter_fd is not None:
             self.bpf["enter_progs"][idx] = ct.c_int(enter_fd)
-        self.bpf["exit_progs"][idx] = ct.c_int(exit_fd if exit_fd is not None
-                                               else self.handler_fds["handle_exit"])
+        if exit_fd is None:
+            exit_fd = self.handler_fds["handle_exec_exit" if sc.name in EXEC else "handle_exit"]
+        self.bpf["exit_progs"][idx] = ct.c_int(exit_fd)
         self.bpf["wanted"][idx] = ct.c_uint8(1)
         self.attach(sc)
 

@@ -139,9 +139,9 @@ class LineMaker:
                 self.entered[tid] = (args, blobs, trunc)  # printed when the call returns
                 return
             ret = None
-        elif nr in PAIRED:  # execve, execveat: their arguments were captured at entry
-            held = self.entered.pop(tid, None)
-            if held:
+        elif nr in PAIRED:  # execve, execveat: their arguments were captured at entry,
+            held = self.entered.pop(tid, None)  # and again at exit when the call failed
+            if held and not nblobs:
                 args, blobs, trunc = held
         name = self._comm(comm)
         stamp = "%d.%09d" % divmod(ts + self.wall, 1_000_000_000)  # noqa: UP031
