@@ -11,16 +11,21 @@ RUNNER = "tracer.ebpf.source:create"
 NEEDS = (cap.BCC, cap.HEADERS, cap.SYSCALL_TRACEPOINTS)
 
 
-def mechanism(caps: Capabilities) -> str:
-    mode = caps.attach_mode()
+def mechanism(caps: Capabilities, count: int | None = None) -> str:
+    """What catches the syscalls on this kernel: for `count` syscalls by default, and with --syscalls."""
+    from tracer.ebpf.plan import FEW, choose_mode
+
+    fronts = {
+        "raw_tracepoint": "the raw sys_exit tracepoint (every call seen at exit; execve, exit_group"
+                          " and rt_sigreturn also at entry through their own tracepoints)",
+        "tracepoint": "the syscalls:sys_enter_NAME/sys_exit_NAME tracepoints of each syscall",
+        "kprobe": "kprobes/kretprobes on the __x64_sys_NAME functions",
+    }
+    how = (f"{fronts[choose_mode(caps, count or FEW + 1)]}; with --syscalls naming up to {FEW}:"
+           f" {fronts[choose_mode(caps, 1)]}")
+    if not caps.has(cap.KPROBES):
+        how += f" (kprobes are unavailable: {caps.reason(cap.KPROBES)})"
     buf = "BPF ring buffer" if caps.has(cap.RINGBUF) else "perf buffer"
-    if mode == "kprobe":
-        how = "kprobes/kretprobes on the __x64_sys_* functions"
-    else:
-        how = ("raw tracepoints raw_syscalls:sys_enter/sys_exit when many syscalls are traced,"
-               " syscalls:sys_enter_NAME/sys_exit_NAME tracepoints when a few are (--syscalls)")
-        if not caps.has(cap.KPROBES):
-            how += f"; kprobes are unavailable ({caps.reason(cap.KPROBES)})"
     return f"{how}; events through the {buf}; per-PID tail-call dispatch"
 
 
@@ -29,11 +34,13 @@ SYSCALLS_OPT = Option("--syscalls", "only these syscalls (comma separated names)
 
 
 def _family_hook(name: str, family: str, what: str) -> Hook:
+    count = len(families.FAMILIES[family])
     return Hook(
         name=name, subsystem="ebpf", summary=f"{what}, decoded like strace",
         traces=f"the {family} syscalls ({', '.join(families.FAMILIES[family])}) of the traced"
                " PIDs and their children, one line per call with decoded arguments",
-        runner=RUNNER, options=(SYSCALLS_OPT,), requires=NEEDS, mechanism=mechanism,
+        runner=RUNNER, options=(SYSCALLS_OPT,), requires=NEEDS,
+        mechanism=lambda caps: mechanism(caps, count),
         example=f'./manager --run {name} --args "--pid 1234"',
     )
 
