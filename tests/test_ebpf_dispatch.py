@@ -147,3 +147,28 @@ def test_execve_and_exit_group_are_paired_with_their_entry(harness, tmp_path):
     assert any('execve("/bin/true", ["/bin/true", "one", "two"]' in ln and ln.endswith("= 0")
                for ln in lines), lines
     assert any(ln.endswith("exit_group(0) = ?") for ln in lines), lines
+
+
+def _calls(lines: list[str]) -> list[str]:
+    """The NAME(ARGS) = RET part of each line."""
+    return [ln.split(" ", 3)[3] for ln in lines]
+
+
+@pytest.mark.kprobes
+@pytest.mark.skipif(not CAPS.has(cap.KPROBES), reason=NO_KPROBES)
+def test_kprobe_and_tracepoint_front_ends_give_the_same_events(harness, workload, tmp_path):
+    got = {}
+    for mode in ("tracepoint", "kprobe"):
+        h = harness(mode)
+        w = workload()
+        w.do("getppid")  # started up and waiting: only the commands below make syscalls
+        h.install(1, "openat", "getppid", "close")
+        h.disp.assign(w.pid, 1)
+        for i in range(3):
+            w.do(f"open {tmp_path}/missing-{i}")
+            w.do(f"open {Path(__file__)}")
+            w.do("getppid")
+        got[mode] = _calls(of_pid(h.read(settle=1.0), w.pid))
+        h.close()
+    assert len(got["tracepoint"]) == 3 * 4, got["tracepoint"]  # open (fails), open + close, getppid
+    assert got["kprobe"] == got["tracepoint"], got
