@@ -16,7 +16,18 @@ static __always_inline u32 slot_of(u32 tgid)
         return SLOT_NONE;
     if (*slot)
         return *slot - 1;
-    u32 k = CFG_DEFAULT;
+    u32 k = CFG_CGROUPS;
+    u64 *by_cgroup = config.lookup(&k);
+    if (by_cgroup && *by_cgroup) {
+        u64 cg = bpf_get_current_cgroup_id();
+        u8 *s = cgroup_slot.lookup(&cg);
+        if (s) {
+            u8 v = *s;
+            pid_slot.update(&tgid, &v);  /* its next calls take the cheap path */
+            return v - 1;
+        }
+    }
+    k = CFG_DEFAULT;
     u64 *on = config.lookup(&k);
     return on && *on ? 0 : SLOT_NONE;
 }

@@ -38,6 +38,7 @@
 
 /* config array indexes */
 #define CFG_DEFAULT 0       /* 1: processes without a slot of their own use slot 0 */
+#define CFG_CGROUPS 1       /* 1: processes of the cgroups in cgroup_slot get that slot */
 #define CFG_FOLLOW 2        /* 1: children inherit their parent's slot */
 
 struct desc {               /* what to capture for one syscall */

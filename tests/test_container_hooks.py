@@ -71,3 +71,17 @@ def test_unknown_container_is_one_line_error(outdir):
     r = manager("ebpf", "--run", "ebpf-syscalls", "--args", "--container no-such-box")
     assert r.returncode != 0 and r.stdout == "" and len(r.stderr.splitlines()) == 1
     assert "no-such-box" in r.stderr
+
+
+@pytest.mark.parametrize("sub,hook", [("ebpf", "ebpf-files"), ("ftrace", "ftrace-syscalls")])
+def test_a_process_exec_d_into_the_container_later_is_traced(sub, hook, busybox_container, outdir):  # noqa: F811
+    """`podman exec` starts a process that is no child of the container's: it is traced too."""
+    from containers_fixtures import podman
+
+    with busybox_container("exec", ["sh", "-c", "sleep 1000"]) as (c, _pid):
+        run = Run(sub, hook, f"--container {c.name}")
+        path = run.path()
+        podman("exec", c.name, "sh", "-c", "sleep 1.5; cat /etc/hostname > /dev/null")
+        lines = wait_for(path, lambda ls: any("cat" in ln and c.short_id in ln for ln in ls))
+        run.stop()
+    assert any("cat" in ln and c.short_id in ln for ln in lines), lines[-5:]

@@ -20,7 +20,7 @@ from tracer.syscalls import specs
 from tracer.syscalls.table import NR_MAX, Syscall
 
 MAX_SLOTS = 64
-CFG_DEFAULT, CFG_FOLLOW = 0, 2
+CFG_DEFAULT, CFG_CGROUPS, CFG_FOLLOW = 0, 1, 2
 SLOT_NEVER = 255
 FRONT_ENDS = {  # mode -> (entry function, exit function)
     # raw mode: every call is seen at exit; the entry tracepoints serve only the calls
@@ -162,6 +162,11 @@ class Dispatcher:
             if slot is not None:
                 found[pid] = slot
         return found
+
+    def assign_cgroup(self, cgroup_id: int, slot: int) -> None:
+        """Every process of this cgroup (v2 id) uses `slot`, including ones that join it later."""
+        self.bpf["cgroup_slot"][ct.c_uint64(cgroup_id)] = ct.c_uint8(slot + 1)
+        self.bpf["config"][ct.c_int(CFG_CGROUPS)] = ct.c_uint64(1)
 
     def set_default(self, on: bool) -> None:
         self.bpf["config"][ct.c_int(CFG_DEFAULT)] = ct.c_uint64(1 if on else 0)

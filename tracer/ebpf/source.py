@@ -39,6 +39,7 @@ class EbpfSource:
         self.disp = Dispatcher(plan.mode, plan.ringbuf, plan.buffer_size, opts.follow_forks)
         self.lines = LineMaker(plan.table, opts.format == "json", container_of)
         self.consumer = Consumer(self.disp, self.lines, plan.ringbuf, plan.buffer_size)
+        self.tags = container_of
         self.watch = containerwatch.ContainerWatch(container_of) if container_of else None
 
     def start(self) -> None:
@@ -51,6 +52,12 @@ class EbpfSource:
                 pids += descendants(pids)
             for pid in pids:
                 self.disp.assign(pid, TRACED_SLOT)
+            # A container is followed two ways: its processes' children (fork following,
+            # which works on any cgroup layout) and, where it has a cgroup v2 id, every
+            # process in its cgroup (processes `podman exec` adds descend from none of them).
+            for cgroup_id in (self.tags.cgroup_ids.values() if self.tags else ()):
+                if cgroup_id:
+                    self.disp.assign_cgroup(cgroup_id, TRACED_SLOT)
             self.consumer.open()
         except BaseException:
             self.consumer.close()

@@ -9,6 +9,7 @@ teardown on every path -- is here, once.
 
 from __future__ import annotations
 
+import time
 from typing import Callable
 
 from tracer.errors import TracerError
@@ -23,6 +24,7 @@ from tracer.tracefs.mount import find_tracefs
 from tracer.tracefs.pipe import TracePipe
 
 Configure = Callable[["FtraceSession"], None]
+RESCAN_EVERY = 1.0  # seconds between looks for tasks that joined a traced container
 
 
 class FtraceSession:
@@ -65,6 +67,8 @@ class FtraceSession:
 
     def start(self) -> None:
         self.tids = targets.resolve(self.opts)
+        self._known = set(self.opts.pids)
+        self._rescanned = time.monotonic()
         tracefs = find_tracefs()
         try:
             self.instance = Instance.create(self.hook.name, tracefs)
@@ -88,6 +92,7 @@ class FtraceSession:
         self._count_lost(writer)
         if self.watch:
             self.watch.check(writer)
+            self._join_new_container_tasks()
 
     def close(self, writer: TraceWriter) -> None:
         if self._closed:
@@ -108,6 +113,19 @@ class FtraceSession:
         return list(self._notes)
 
     # -- internals ---------------------------------------------------------------
+
+    def _join_new_container_tasks(self) -> None:
+        """Add to the PID filter the tasks that joined a traced container without being
+        forked by its processes (podman exec): tracefs cannot filter by cgroup."""
+        now = time.monotonic()
+        if self.instance is None or now - self._rescanned < RESCAN_EVERY:
+            return
+        self._rescanned = now
+        joined = containerwatch.current_pids(self.tags) - self._known
+        self._known |= joined
+        tids = [t for pid in joined for t in targets.task_ids_if_alive(pid)]
+        if tids:
+            self.instance.add_event_pids(tids)
 
     def _drain(self, writer: TraceWriter) -> None:
         assert self.pipe is not None

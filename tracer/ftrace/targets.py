@@ -21,6 +21,13 @@ def task_ids(pid: int) -> list[int]:
     return tids or [pid]
 
 
+def task_ids_if_alive(pid: int) -> list[int]:
+    try:
+        return task_ids(pid)
+    except TracerError:
+        return []
+
+
 def resolve(opts: HookOptions) -> list[int]:
     """Every task ID to put in the PID filter (processes and their threads)."""
     tids: list[int] = []

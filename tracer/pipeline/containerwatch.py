@@ -27,6 +27,20 @@ class ContainerWatch:
                 writer.note(f"container {c.label} exited during the trace; tracing goes on")
 
 
+def current_pids(tags: Any) -> set[int]:
+    """The PIDs in the traced containers now (a container that is gone has none)."""
+    from tracer.containers import resolve
+    from tracer.errors import TracerError
+
+    pids: set[int] = set()
+    for c in tags.containers:
+        try:
+            pids.update(*(r.pids for r in resolve([c.id])))
+        except TracerError:
+            pass
+    return pids
+
+
 class Constant:
     """A tagger giving every task the same container id (the session traces only it)."""
 

@@ -7,6 +7,7 @@ it). Instance names are `tracer_<stem>_<pid>`; see naming.py.
 from __future__ import annotations
 
 import errno
+import os
 from pathlib import Path
 
 from tracer.errors import TracerError
@@ -93,6 +94,16 @@ class Instance:
         """Only these PIDs (and with `follow_forks`, the children they fork) produce events."""
         self.set_option("event-fork", follow_forks)
         self.write("set_event_pid", " ".join(map(str, pids)), f"set the event PIDs of {self.name}")
+
+    def add_event_pids(self, pids: list[int]) -> None:
+        """Add PIDs to the event PID filter, keeping those there (children the kernel added)."""
+        fd = os.open(self.path / "set_event_pid", os.O_WRONLY | os.O_APPEND)
+        try:
+            os.write(fd, " ".join(map(str, pids)).encode())
+        except OSError as e:
+            raise TracerError(f"cannot add PIDs to the event filter of {self.name}: {e.strerror}") from None
+        finally:
+            os.close(fd)
 
     def set_ftrace_pids(self, pids: list[int], follow_forks: bool) -> None:
         """The function tracer's PID filter, with children followed via function-fork."""
