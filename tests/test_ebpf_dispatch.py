@@ -172,3 +172,17 @@ def test_kprobe_and_tracepoint_front_ends_give_the_same_events(harness, workload
         h.close()
     assert len(got["tracepoint"]) == 3 * 4, got["tracepoint"]  # open (fails), open + close, getppid
     assert got["kprobe"] == got["tracepoint"], got
+
+
+def test_strings_up_to_4k_then_marked_cut(harness):
+    h = harness("raw_tracepoint")
+    h.install(1, "openat")
+    long_path = "/" + "a" * 5000
+    p = subprocess.Popen(["/usr/bin/python3", "-c", "import os, sys\nsys.stdin.readline()\n"
+                          f"try: os.open({long_path!r}, 0)\nexcept OSError: pass"],
+                         stdin=subprocess.PIPE, text=True)
+    h.disp.assign(p.pid, 1)
+    p.communicate("go\n")
+    line = next(ln for ln in of_pid(h.read(), p.pid) if "aaaa" in ln)
+    assert f'openat(AT_FDCWD, "{long_path[:4095]}"..., ' in line  # 4 KiB less the NUL, then cut
+    assert line.endswith("= -1 ENAMETOOLONG (File name too long)")
