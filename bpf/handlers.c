@@ -99,7 +99,8 @@ static __always_inline void fill_event(struct event *e, struct call *c, u16 flag
     bpf_get_current_comm(e->comm, sizeof(e->comm));
 }
 
-static __always_inline int handle(void *ctx, u16 flags)
+/* The call being handled, its descriptor, and a new record for it in the scratch buffer. */
+static __always_inline struct event *begin(u16 flags, struct call **cp, struct desc **dp)
 {
     u32 zero = 0;
     struct call *c = cur.lookup(&zero);
@@ -110,9 +111,21 @@ static __always_inline int handle(void *ctx, u16 flags)
     struct desc *d = descs.lookup(&nr);
     if (!d)
         return 0;
-    char *buf = sb->d;
-    struct event *e = (struct event *)buf;
+    struct event *e = (struct event *)sb->d;
     fill_event(e, c, flags);
+    *cp = c;
+    *dp = d;
+    return e;
+}
+
+static __always_inline int handle(void *ctx, u16 flags)
+{
+    struct call *c;
+    struct desc *d;
+    struct event *e = begin(flags, &c, &d);
+    if (!e)
+        return 0;
+    char *buf = (char *)e;
     u16 nblobs = 0;
     u32 off = sizeof(struct event);
     for (int i = 0; i < 6 && !(d->at_enter && !(flags & EV_ENTER)); i++) {
@@ -188,21 +201,13 @@ done:
  * environment variables, in a record flagged `flags`. */
 static __always_inline int exec_record(void *ctx, u16 flags)
 {
-    u32 zero = 0;
-    struct call *c = cur.lookup(&zero);
-    struct scratch_buf *sb = scratch.lookup(&zero);
-    if (!c || !sb)
+    struct call *c;
+    struct desc *d;
+    struct event *e = begin(flags, &c, &d);
+    if (!e)
         return 0;
-    u32 nr = c->nr;
-    struct desc *d = descs.lookup(&nr);
-    if (!d)
-        return 0;
-    u32 k = 1;
-    if (d->kind[2] == CAP_STRV)
-        k = 2;
-    char *buf = sb->d;
-    struct event *e = (struct event *)buf;
-    fill_event(e, c, flags);
+    char *buf = (char *)e;
+    u32 k = d->kind[2] == CAP_STRV ? 2 : 1;  /* execveat has a dirfd first */
     u16 nblobs = 0;
     u32 off = sizeof(struct event);
     off = put_str(buf, off, k - 1, c->args[k - 1], &nblobs);
