@@ -10,11 +10,10 @@ import json
 import time
 from typing import Any, Callable
 
+from tracer import decode
 from tracer.ebpf.record import EV_ENTER, HEADER, blobs_at
-from tracer.syscalls.table import Syscall, SyscallTable
+from tracer.syscalls.table import SyscallTable
 
-Formatter = Callable[[tuple, Any, dict, frozenset], str]
-JsonMaker = Callable[[tuple, Any, dict, frozenset], dict]
 _NO_BLOBS: dict = {}
 _NO_TRUNC: frozenset = frozenset()
 NORETURN = frozenset({"exit", "exit_group"})
@@ -22,34 +21,9 @@ PAIRED = frozenset({59, 322})  # execve, execveat: entry record + exit record ma
 CALL_CACHE = 1 << 16  # formatted calls and line prefixes kept; cleared when full
 
 
-def _fallback_formatter(sc: Syscall) -> Formatter:
-    n = len(sc.args)
-
-    def fmt(args: tuple, ret: Any, blobs: dict, trunc: frozenset) -> str:
-        shown = ", ".join(repr(blobs[i].decode("utf-8", "replace")) if i in blobs else str(args[i])
-                          for i in range(n))
-        return f"{sc.name}({shown}) = {'?' if ret is None else ret}"
-
-    return fmt
-
-
-def _fallback_json(sc: Syscall) -> JsonMaker:
-    def make(args: tuple, ret: Any, blobs: dict, trunc: frozenset) -> dict:
-        return {"syscall": sc.name,
-                "args": {f.name: blobs[i].decode("utf-8", "replace") if i in blobs else args[i]
-                         for i, f in enumerate(sc.args)},
-                "ret": ret}
-
-    return make
-
-
 def formatters(table: SyscallTable, as_json: bool) -> dict[int, Callable]:
-    try:
-        from tracer import decode
-
-        make = decode.make_json if as_json else decode.make_formatter
-    except (ImportError, AttributeError):
-        make = _fallback_json if as_json else _fallback_formatter
+    """The strace-style formatter (or JSON maker) of every syscall, built once."""
+    make = decode.make_json if as_json else decode.make_formatter
     return {sc.nr: make(sc) for sc in table}
 
 
