@@ -325,3 +325,14 @@ def test_cloexec_flags_by_api():
     assert fmt(sc("epoll_create1", "int flags"), regs(0o2000000), 3) == "epoll_create1(EPOLL_CLOEXEC) = 3"
     ev = sc("eventfd2", "unsigned int count; int flags")
     assert fmt(ev, regs(0, 0o2004000), 4) == "eventfd2(0, EFD_NONBLOCK|EFD_CLOEXEC) = 4"
+
+
+def test_sysinfo_like_strace():
+    s = sc("sysinfo", "struct sysinfo * info")
+    raw = struct.pack("<q3Q6QH6xQQI4x", 4295, 44128, 37376, 34560, 25276063744, 23724072960, 9224192,
+                      9490432, 0, 0, 88, 0, 0, 1)
+    assert len(raw) == 112
+    assert fmt(s, (0x7FFD0000,), 0, {0: raw}) == (
+        "sysinfo({uptime=4295, loads=[44128, 37376, 34560], totalram=25276063744, freeram=23724072960,"
+        " sharedram=9224192, bufferram=9490432, totalswap=0, freeswap=0, procs=88, totalhigh=0,"
+        " freehigh=0, mem_unit=1}) = 0")

@@ -307,6 +307,7 @@ _ARGS: dict[str, dict[str, Builder]] = {
     "clock_getres": {"which_clock": _m(F.CLOCKS.render), "tp": _timespec_out},
     "gettimeofday": {"tv": _timeval_out},
     "uname": {"name": _blob(S.utsname_text, S.utsname_value, _ok)},
+    "sysinfo": {"info": _blob(S.sysinfo_text, S.sysinfo_value, _ok)},
     "getrandom": {"ubuf": _random_buf, "flags": _m(F.GRND.render)},
     "getdents64": {"dirent": _dirents},
     "ioctl": {"cmd": _m(F.ioctl_cmd), "arg": _ioctl_arg},

@@ -161,6 +161,26 @@ def utsname_value(b: bytes) -> dict[str, str]:
     return {k: text(v) for k, v in zip(_UTS_FIELDS, _uts(b))}
 
 
+# -- sysinfo -------------------------------------------------------------------------------
+# long uptime; unsigned long loads[3], totalram, freeram, sharedram, bufferram, totalswap,
+# freeswap; unsigned short procs (+ padding); unsigned long totalhigh, freehigh; u32 mem_unit
+_SYSINFO = struct.Struct("<q3Q6QH6xQQI")
+_SYSINFO_FIELDS = ("uptime", "loads", "totalram", "freeram", "sharedram", "bufferram", "totalswap",
+                   "freeswap", "procs", "totalhigh", "freehigh", "mem_unit")
+
+
+def sysinfo_value(b: bytes) -> dict[str, Any]:
+    v = _SYSINFO.unpack_from(b)
+    return dict(zip(_SYSINFO_FIELDS, (v[0], list(v[1:4]), *v[4:])))
+
+
+def sysinfo_text(b: bytes) -> str:
+    """strace's form: {uptime=4295, loads=[44128, 37376, 34560], totalram=..., mem_unit=1}"""
+    d = sysinfo_value(b)
+    d["loads"] = "[" + ", ".join(map(str, d["loads"])) + "]"
+    return "{" + ", ".join(f"{k}={v}" for k, v in d.items()) + "}"
+
+
 # -- wait status ---------------------------------------------------------------------------
 def wait_status_text(s: int) -> str:
     """[{WIFEXITED(s) && WEXITSTATUS(s) == 3}] as strace shows wait4's status."""

@@ -33,6 +33,7 @@ TIMESPEC = 16
 TIMEVAL = 16
 RLIMIT = 16
 UTSNAME = 390
+SYSINFO = 112  # struct sysinfo on 64-bit
 INT = 4
 INT_PAIR = 8
 SIGSET = 8
@@ -87,6 +88,7 @@ _HAND: dict[str, _Hand] = {
     "gettimeofday": {"tv": (FIXED, TIMEVAL)},
     "wait4": {"stat_addr": (FIXED, INT)},
     "uname": {"name": (FIXED, UTSNAME)},
+    "sysinfo": {"info": (FIXED, SYSINFO)},
     "getrandom": {"ubuf": (BUF_RET, 0)},
     "readlink": {"buf": (BUF_RET, 0)},
     "readlinkat": {"buf": (BUF_RET, 0)},
