@@ -131,6 +131,20 @@ def test_default_set_and_a_pid_of_its_own(trace, workload, tmp_path):
 
 
 def test_user_handler_files(trace, workload, tmp_path):
+    check_user_handler_files(trace, workload, tmp_path)
+
+
+@pytest.mark.kprobes
+@pytest.mark.skipif(not Path("/sys/kernel/tracing/kprobe_events").exists(),
+                    reason="this kernel has no kprobe_events (CONFIG_KPROBES off);"
+                           " runs under vagrant/run-qemu")
+def test_user_handler_files_on_kprobes(trace, workload, tmp_path, monkeypatch):
+    """The same handler files, tail-called from kprobes on the syscall functions."""
+    monkeypatch.setenv("TRACER_ATTACH", "kprobe")
+    check_user_handler_files(trace, workload, tmp_path)
+
+
+def check_user_handler_files(trace, workload, tmp_path) -> None:
     a, b = workload(), workload()
     t = trace(f"{a.pid}:{EXAMPLES}/etc_opens.c", f"{b.pid}:{EXAMPLES}/connect_dest.c")
     a.do("open /etc/hostname")
