@@ -122,7 +122,7 @@ int raw_exit(struct bpf_raw_tracepoint_args *ctx)
     if (!want || !*want)
         return 0;
     /* A new process returning 0 from clone/fork/vfork/clone3: the call is the parent's. */
-    if (ctx->args[1] == 0 && (nr == 56 || nr == 57 || nr == 58 || nr == 435))
+    if (ctx->args[1] == 0 && IS_FORK(nr))
         return 0;
     u32 zero = 0;
     struct call *cc = cur.lookup(&zero);

@@ -1,6 +1,6 @@
 /* Shared definitions of tracer's BPF side: the record format the Python consumer
- * parses (tracer/ebpf/record.py mirrors it), capture kinds (tracer/syscalls/specs.py),
- * and the maps every handler uses. Compiled by BCC at run time. */
+ * parses (tracer/ebpf/record.py, checked by layout.h), the per-syscall descriptor, and
+ * the generated constants. Compiled by BCC at run time. */
 #ifndef TRACER_H
 #define TRACER_H
 
@@ -24,17 +24,9 @@
 #define ARGV_STR 256
 #define ENV_MAX 1024        /* envp entries counted */
 
-/* capture kinds: keep in sync with tracer/syscalls/specs.py */
-#define CAP_NONE 0
-#define CAP_STR 1
-#define CAP_BUF_IN 2
-#define CAP_BUF_RET 3
-#define CAP_FIXED 4
-#define CAP_LENPTR 5
-#define CAP_STRV 6
-
-/* event flags */
-#define EV_ENTER 1          /* emitted at syscall entry (execve, exit_group): no return value */
+/* CAP_* capture kinds, CAPW_* capture times, EV_* event flags, NR_* numbers and IS_FORK(nr):
+ * generated from the syscall descriptions (tracer/ebpf/cheader.py) into every build */
+#include "generated.h"
 
 /* config array indexes */
 #define CFG_DEFAULT 0       /* 1: processes without a slot of their own use slot 0 */
@@ -78,6 +70,9 @@ struct blob {               /* one captured argument, data follows, padded to 8 
     u8 pad;
     u32 len;
 };
+
+/* record.py's layout, asserted at compile time (generated) */
+#include "layout.h"
 
 struct scratch_buf {
     char d[SCRATCH];

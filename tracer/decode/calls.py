@@ -12,7 +12,7 @@ from tracer.decode import structs as S
 from tracer.decode import values as V
 from tracer.decode.strings import quote, quote_hex, quote_path
 from tracer.decode.values import Arg, s32
-from tracer.syscalls import specs
+from tracer.syscalls import desc, specs
 from tracer.syscalls.formats import Field
 from tracer.syscalls.table import Syscall
 
@@ -240,115 +240,74 @@ def _personality(v: int) -> str:
     return hex(v) if v == 0xFFFFFFFF else F.personality(v)
 
 
-# syscall -> argument name -> builder
-_ARGS: dict[str, dict[str, Builder]] = {
-    "read": {"buf": _buf_out}, "pread64": {"buf": _buf_out},
-    "write": {"buf": _buf_in}, "pwrite64": {"buf": _buf_in},
-    "open": {"flags": _m(F.open_flags), "mode": _m(_octal_mode)},
-    "openat": {"flags": _m(F.open_flags), "mode": _m(_octal_mode)},
-    "creat": {"mode": _m(_octal_mode)},
-    "stat": {"statbuf": _stat}, "lstat": {"statbuf": _stat}, "fstat": {"statbuf": _stat},
-    "newfstatat": {"statbuf": _stat, "flag": _m(F.AT_FLAGS.render)},
-    "statx": {"flags": _m(F.statx_flags), "mask": _m(F.statx_mask), "buffer": _statx},
-    "lseek": {"whence": _m(F.SEEK.render)},
-    "mmap": {"addr": V.pointer, "prot": _m(F.PROT.render), "flags": _m(F.mmap_flags),
-             "fd": V.signed32, "off": V.hex_arg},
-    "mprotect": {"start": V.pointer, "prot": _m(F.PROT.render)},
-    "munmap": {"addr": V.pointer},
-    "brk": {"brk": V.pointer},
-    "madvise": {"start": V.pointer, "behavior": _m(F.MADV.render)},
-    "mremap": {"addr": V.pointer, "flags": _m(F.MREMAP.render), "new_addr": V.pointer},
-    "access": {"mode": _m(F.ACCESS_MODE.render)},
-    "faccessat": {"mode": _m(F.ACCESS_MODE.render)},
-    "faccessat2": {"mode": _m(F.ACCESS_MODE.render), "flags": _m(F.AT_EACCESS_FLAGS.render)},
-    "pipe": {"fildes": _int_pair}, "pipe2": {"fildes": _int_pair, "flags": _m(F.CLOEXEC_FLAGS.render)},
-    "dup3": {"flags": _m(F.CLOEXEC_FLAGS.render)},
-    "eventfd2": {"flags": _m(F.EFD_FLAGS.render)},
-    "epoll_create1": {"flags": _m(F.EPOLL_FLAGS.render)},
-    "inotify_init1": {"flags": _m(F.IN_FLAGS.render)},
-    "timerfd_create": {"clockid": _m(F.CLOCKS.render), "flags": _m(F.TFD_FLAGS.render)},
-    "fcntl": {"cmd": _m(F.FCNTL_CMD.render), "arg": _fcntl_arg},
-    "flock": {"cmd": _m(F.LOCK_OPS.render)},
-    "readlink": {"buf": _buf_out}, "readlinkat": {"buf": _buf_out},
-    "getcwd": {"buf": _getcwd_buf},
-    "chmod": {"mode": _m(_octal_mode)}, "fchmod": {"mode": _m(_octal_mode)},
-    "fchmodat": {"mode": _m(_octal_mode)},
-    "mkdir": {"mode": _m(_octal_mode)}, "mkdirat": {"mode": _m(_octal_mode)},
-    "mknod": {"mode": _m(_mknod_mode)}, "mknodat": {"mode": _m(_mknod_mode)},
-    "umask": {"mask": _m(_octal_mode)},
-    "unlinkat": {"flag": _m(F.AT_FLAGS.render)},
-    "linkat": {"flags": _m(F.AT_FLAGS.render)},
-    "fchownat": {"flag": _m(F.AT_FLAGS.render)},
-    "renameat2": {"flags": _m(F.RENAME_FLAGS.render)},
-    "socket": {"family": _m(F.AF.render), "type": _m(F.socket_type), "protocol": _socket_protocol},
-    "socketpair": {"family": _m(F.AF.render), "type": _m(F.socket_type),
-                   "protocol": _socket_protocol, "usockvec": _int_pair},
-    "connect": {"uservaddr": _sockaddr_in}, "bind": {"umyaddr": _sockaddr_in},
-    "accept": {"upeer_sockaddr": _sockaddr_out, "upeer_addrlen": _int_out},
-    "accept4": {"upeer_sockaddr": _sockaddr_out, "upeer_addrlen": _int_out,
-                "flags": _m(F.SOCK_FLAGS.render)},
-    "getsockname": {"usockaddr": _sockaddr_out, "usockaddr_len": _int_out},
-    "getpeername": {"usockaddr": _sockaddr_out, "usockaddr_len": _int_out},
-    "sendto": {"buff": _buf_in, "flags": _m(F.MSG.render), "addr": _sockaddr_in},
-    "recvfrom": {"ubuf": _buf_out, "flags": _m(F.MSG.render), "addr": _sockaddr_out,
-                 "addr_len": _int_out},
-    "sendmsg": {"flags": _m(F.MSG.render)}, "recvmsg": {"flags": _m(F.MSG.render)},
-    "shutdown": {"how": _m(F.SHUT.render)},
-    "setsockopt": {"level": _m(F.SOL.render), "optname": _sockopt_name, "optval": _sockopt_val},
-    "getsockopt": {"level": _m(F.SOL.render), "optname": _sockopt_name,
-                   "optval": lambda n, i: V.blob(n, i, S.int_text, S.int_value, _ok),
-                   "optlen": _int_out},
-    "nanosleep": {"rqtp": _timespec,
-                  "rmtp": _blob(S.timespec_text, S.timespec_value, _interrupted)},
-    "clock_nanosleep": {"which_clock": _m(F.CLOCKS.render), "flags": _m(F.TIMER_FLAGS.render),
-                        "rqtp": _timespec,
-                        "rmtp": _blob(S.timespec_text, S.timespec_value, _interrupted)},
-    "clock_gettime": {"which_clock": _m(F.CLOCKS.render), "tp": _timespec_out},
-    "clock_getres": {"which_clock": _m(F.CLOCKS.render), "tp": _timespec_out},
-    "gettimeofday": {"tv": _timeval_out},
-    "uname": {"name": _blob(S.utsname_text, S.utsname_value, _ok)},
-    "sysinfo": {"info": _blob(S.sysinfo_text, S.sysinfo_value, _ok)},
-    "getrandom": {"ubuf": _random_buf, "flags": _m(F.GRND.render)},
-    "getdents64": {"dirent": _dirents},
-    "ioctl": {"cmd": _m(F.ioctl_cmd), "arg": _ioctl_arg},
-    "fadvise64": {"offset": V.signed64, "advice": _m(F.FADVISE.render)},
-    "kill": {"sig": _m(_signal, 0xFFFFFFFFFFFFFFFF)},
-    "tkill": {"sig": _m(_signal, 0xFFFFFFFFFFFFFFFF)},
-    "tgkill": {"sig": _m(_signal, 0xFFFFFFFFFFFFFFFF)},
-    "rt_sigaction": {"sig": _m(_signal, 0xFFFFFFFFFFFFFFFF),
-                     "act": _blob(_sigaction_text, _sigaction_value),
-                     "oact": _blob(_sigaction_text, _sigaction_value, _ok)},
-    "rt_sigprocmask": {"how": _m(F.SIGPROCMASK_HOW.render), "nset": _sigset, "oset": _sigset_out},
-    "wait4": {"stat_addr": _wait_status, "options": _m(F.WAIT_OPTS.render)},
-    "getrlimit": {"resource": _m(F.RLIMIT.render), "rlim": _rlimit_out},
-    "setrlimit": {"resource": _m(F.RLIMIT.render), "rlim": _rlimit_in},
-    "prlimit64": {"resource": _m(F.RLIMIT.render), "new_rlim": _rlimit_in, "old_rlim": _rlimit_out},
-    "arch_prctl": {"option": _m(F.ARCH_PRCTL.render), "arg2": V.pointer},
-    "set_tid_address": {"tidptr": V.pointer},
-    "rseq": {"rseq_len": V.hex_arg, "sig": V.hex_arg},
-    "personality": {"personality": _m(_personality)},
-    "futex": {"op": _m(F.futex_op)},
-    "execve": {"envp": V.env_count}, "execveat": {"envp": V.env_count, "flags": _m(F.AT_FLAGS.render)},
-    "sethostname": {"name": _buf_in},
-    "chown": {"user": V.signed32, "group": V.signed32},
-    "fchown": {"user": V.signed32, "group": V.signed32},
-    "lchown": {"user": V.signed32, "group": V.signed32},
+# type word (tracer/syscalls/desc) -> builder of the argument's decoder
+PRINTERS: dict[str, Builder] = {
+    # numbers
+    "int": V.signed32, "uint": V.unsigned32, "long": V.signed64, "ulong": V.unsigned64,
+    "hex": V.hex_arg, "ptr": V.pointer, "fd": V.signed32, "dirfd": V.dirfd,
+    "mode": _m(_octal_mode), "file_mode": _m(_mknod_mode), "signal": _m(_signal, 0xFFFFFFFFFFFFFFFF),
+    # strings and buffers
+    "path": V.path, "str": V.string, "strv": V.strv, "envp": V.env_count,
+    "buf_in": _buf_in, "buf_out": _buf_out, "cwd": _getcwd_buf, "random_buf": _random_buf,
+    "dirents": _dirents,
+    # structs
+    "stat": _stat, "statx": _statx, "timespec": _timespec, "timespec_out": _timespec_out,
+    "timespec_rem": _blob(S.timespec_text, S.timespec_value, _interrupted),
+    "timeval_out": _timeval_out, "rlimit": _rlimit_in, "rlimit_out": _rlimit_out,
+    "int_pair": _int_pair, "int_out": _int_out, "sockaddr_in": _sockaddr_in,
+    "sockaddr_out": _sockaddr_out, "sockopt_in": _sockopt_val,
+    "sockopt_out": lambda n, i: V.blob(n, i, S.int_text, S.int_value, _ok),
+    "utsname": _blob(S.utsname_text, S.utsname_value, _ok),
+    "sysinfo": _blob(S.sysinfo_text, S.sysinfo_value, _ok),
+    "wait_status": _wait_status, "clone_ptid": V.pointer,
+    "sigaction": _blob(_sigaction_text, _sigaction_value),
+    "sigaction_out": _blob(_sigaction_text, _sigaction_value, _ok),
+    "sigset": _sigset, "sigset_out": _sigset_out,
+    # arguments whose meaning depends on another one
+    "ioctl_arg": _ioctl_arg, "fcntl_arg": _fcntl_arg, "socket_protocol": _socket_protocol,
+    "sockopt_name": _sockopt_name,
+    # constants and flag sets
+    "open_flags": _m(F.open_flags), "at_flags": _m(F.AT_FLAGS.render),
+    "at_eaccess_flags": _m(F.AT_EACCESS_FLAGS.render), "statx_flags": _m(F.statx_flags),
+    "statx_mask": _m(F.statx_mask), "seek": _m(F.SEEK.render), "prot": _m(F.PROT.render),
+    "mmap_flags": _m(F.mmap_flags), "madv": _m(F.MADV.render), "mremap_flags": _m(F.MREMAP.render),
+    "access_mode": _m(F.ACCESS_MODE.render), "cloexec_flags": _m(F.CLOEXEC_FLAGS.render),
+    "efd_flags": _m(F.EFD_FLAGS.render), "epoll_flags": _m(F.EPOLL_FLAGS.render),
+    "in_flags": _m(F.IN_FLAGS.render), "clock": _m(F.CLOCKS.render), "tfd_flags": _m(F.TFD_FLAGS.render),
+    "fcntl_cmd": _m(F.FCNTL_CMD.render), "lock_ops": _m(F.LOCK_OPS.render),
+    "rename_flags": _m(F.RENAME_FLAGS.render), "af": _m(F.AF.render), "socket_type": _m(F.socket_type),
+    "sock_flags": _m(F.SOCK_FLAGS.render), "msg_flags": _m(F.MSG.render), "shut": _m(F.SHUT.render),
+    "sol": _m(F.SOL.render), "timer_flags": _m(F.TIMER_FLAGS.render), "grnd_flags": _m(F.GRND.render),
+    "ioctl_cmd": _m(F.ioctl_cmd), "fadvise": _m(F.FADVISE.render),
+    "sigprocmask_how": _m(F.SIGPROCMASK_HOW.render), "wait_options": _m(F.WAIT_OPTS.render),
+    "rlimit_resource": _m(F.RLIMIT.render), "arch_prctl_code": _m(F.ARCH_PRCTL.render),
+    "personality": _m(_personality), "futex_op": _m(F.futex_op),
+    "module_init_flags": V.hex_arg,
 }
 
 
+def printer(word: str) -> Builder:
+    """The decoder builder of a type word (KeyError for a word nobody prints)."""
+    return PRINTERS[word]
+
+
 def arg_decoders(sc: Syscall) -> list[Arg]:
-    """One decoder per argument of `sc`, in order."""
-    spec = specs.spec_for(sc)
-    special = _ARGS.get(sc.name, {})
-    out = []
-    for i, f in enumerate(sc.args[:6]):
-        kind = spec.captures[i].kind if i < len(spec.captures) else specs.NONE
-        b = special.get(f.name)
-        out.append(b(f.name, i) if b else by_type(f, i, kind))
-    return out
+    """One decoder per argument of `sc`, in order: from its description, else from its C types."""
+    call = desc.get(sc.name)
+    if call is None:
+        spec = specs.spec_for(sc)
+        return [by_type(f, i, spec.captures[i].kind if i < len(spec.captures) else specs.NONE)
+                for i, f in enumerate(sc.args[:6])]
+    return [PRINTERS[a.type](a.name, i) for i, a in enumerate(call.args[:6])]
 
 
 # -- which arguments strace shows ----------------------------------------------------------
+def shown_count(sc: Syscall) -> int:
+    """How many arguments strace prints by default (preadv's split offset counts once)."""
+    call = desc.get(sc.name)
+    return call.nargs if call is not None else len(sc.args)
+
+
 def _open_shown(mode_at: int) -> Callable[[tuple], range]:
     with_mode, without = range(mode_at + 1), range(mode_at)
     creates = os.O_CREAT | F.O_TMPFILE_BIT

@@ -44,7 +44,7 @@ def _clone_parts(dec: list[Arg]) -> Callable[[tuple, Any, dict, frozenset], list
 def make_formatter(sc: Syscall) -> Formatter:
     """The strace line of one call of `sc`: `NAME(ARGS) = RET` (or `= -1 ENOENT (...)`)."""
     dec = calls.arg_decoders(sc)
-    texts = [a.text for a in dec]
+    texts = [a.text for a in dec][:calls.shown_count(sc)]
     head = sc.name + "("
     ret_text = R.ret_text(sc.name)
     if sc.name == "clone":
@@ -84,7 +84,7 @@ def make_formatter(sc: Syscall) -> Formatter:
 def make_json(sc: Syscall) -> JsonMaker:
     """The call as typed fields: {"syscall", "args": {name: value}, "ret", "errno", "error"}."""
     dec = calls.arg_decoders(sc)
-    values = [(a.name, a.value) for a in dec]
+    values = [(a.name, a.value) for a in dec][:calls.shown_count(sc)]
     shown = calls.SHOWN.get(sc.name)
     name = sc.name
 

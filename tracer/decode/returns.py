@@ -8,6 +8,7 @@ from typing import Any, Callable
 
 from tracer.decode import flags as F
 from tracer.decode.structs import octal
+from tracer.syscalls import desc
 
 RetText = Callable[[Any, tuple], str]
 
@@ -72,11 +73,13 @@ def _personality(ret: Any, args: tuple) -> str:
     return f"{ret:#x} ({F.personality(ret)})" if ret else f"0 ({F.personality(0)})"
 
 
+# return type word (a description's `ret`) -> printer
 RETURNS: dict[str, RetText] = {
-    "mmap": _hex, "mremap": _hex, "brk": _hex, "shmat": _hex,
-    "umask": _octal, "fcntl": _fcntl, "personality": _personality,
+    "": decimal, "hex": _hex, "octal": _octal, "fcntl": _fcntl, "personality": _personality,
 }
 
 
 def ret_text(name: str) -> RetText:
-    return RETURNS.get(name, decimal)
+    """The return printer of syscall `name`, from its description."""
+    call = desc.get(name)
+    return RETURNS[call.ret] if call is not None else decimal

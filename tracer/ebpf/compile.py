@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from tracer.ebpf import cheader
 from tracer.errors import TracerError
 
 BPF_DIR = Path(__file__).resolve().parents[2] / "bpf"
@@ -18,7 +19,8 @@ def source(*names: str, search: tuple[Path, ...] = (BPF_DIR,)) -> str:
     """The sources `names` with their local "includes" inlined, each file once.
 
     BCC rewrites map method calls (`map.lookup(...)`) only in the main text, not
-    in included files, so our headers that use maps are inlined here.
+    in included files, so our headers that use maps are inlined here; the generated
+    headers (tracer/ebpf/cheader.py) are written in at their #include.
     """
     seen: set[Path] = set()
 
@@ -30,6 +32,9 @@ def source(*names: str, search: tuple[Path, ...] = (BPF_DIR,)) -> str:
         text = path.read_text()
 
         def include(m: re.Match) -> str:
+            made = cheader.HEADERS.get(m.group(1))
+            if made is not None:  # generated from the Python side
+                return f'#line 1 "{m.group(1)}"\n' + made() + "\n"
             for d in (path.parent, *search):
                 if (d / m.group(1)).is_file():
                     return f'#line 1 "{m.group(1)}"\n' + expand(d / m.group(1)) + "\n"

@@ -16,7 +16,7 @@ from typing import Any
 
 from tracer.ebpf import compile as bpfc
 from tracer.errors import TracerError
-from tracer.syscalls import specs
+from tracer.syscalls import desc, specs
 from tracer.syscalls.table import NR_MAX, Syscall
 
 MAX_SLOTS = 64
@@ -29,10 +29,10 @@ FRONT_ENDS = {  # mode -> (entry function, exit function)
     "tracepoint": ("tp_enter{n}", "tp_exit"),
     "kprobe": ("kp_enter", "kp_exit"),
 }
-EXEC = frozenset({"execve", "execveat"})
+EXEC = desc.with_flag(desc.EXEC)
 # Raw mode sees calls at exit; these must also be recorded at entry, since at exit the
 # kernel has replaced the registers holding their number and arguments.
-RECORD_AT_ENTRY = frozenset({"rt_sigreturn"})
+RECORD_AT_ENTRY = desc.with_flag(desc.SIGRETURN)
 
 
 def prog_types(mode: str) -> tuple[int, int]:
@@ -122,7 +122,7 @@ class Dispatcher:
         self.describe(sc)
         idx = ct.c_int(slot * NR_MAX + sc.nr)
         spec = specs.spec_for(sc)
-        if enter_fd is None and spec.at_enter:
+        if enter_fd is None and spec.needs_entry:
             enter_fd = self.handler_fds["handle_exec" if sc.name in EXEC else "handle_enter"]
         if enter_fd is not None:
             self.bpf["enter_progs"][idx] = ct.c_int(enter_fd)
@@ -177,7 +177,7 @@ class Dispatcher:
         entry, exit_ = FRONT_ENDS[self.mode]
         entry = entry.format(n=min(6, len(sc.args)))
         raw = self.mode == "raw_tracepoint"
-        need_entry = not raw or specs.spec_for(sc).at_enter or sc.name in RECORD_AT_ENTRY
+        need_entry = not raw or specs.spec_for(sc).needs_entry or sc.name in RECORD_AT_ENTRY
         q = bpfc.Quiet()
         try:
             with q:

@@ -12,12 +12,14 @@ from typing import Any, Callable
 
 from tracer import decode
 from tracer.ebpf.record import EV_ENTER, HEADER, blobs_at
+from tracer.syscalls import desc
 from tracer.syscalls.table import SyscallTable
 
 _NO_BLOBS: dict = {}
 _NO_TRUNC: frozenset = frozenset()
-NORETURN = frozenset({"exit", "exit_group"})
-PAIRED = frozenset({59, 322})  # execve, execveat: entry record + exit record make one line
+NORETURN = desc.with_flag(desc.NO_RETURN)
+# execve, execveat: an entry record and an exit record make one line
+PAIRED = frozenset(c.nr for c in desc.all_calls() if c.has(desc.EXEC))
 CALL_CACHE = 1 << 16  # formatted calls and line prefixes kept; cleared when full
 
 

@@ -1,14 +1,30 @@
-"""The layout of the records the BPF side emits (mirrors struct event/blob in bpf/tracer.h)."""
+"""The layout of the records the BPF side emits (struct event/blob in bpf/tracer.h).
+
+The C side checks itself against these fields: the generated header (tracer/ebpf/cheader.py)
+asserts every offset and size at compile time."""
 
 from __future__ import annotations
 
 import struct
 
-# ts, tgid, tid, cgroup, ret, args[6], nr, flags, size, nblobs, comm[16]
-HEADER = struct.Struct("<QIIQq6QHHHH16s")
-BLOB = struct.Struct("<BBBxI")  # arg, kind, trunc, pad, len
-EV_ENTER = 1
+# (C field, struct format) in order: struct event
+EVENT_FIELDS = (("ts", "Q"), ("tgid", "I"), ("tid", "I"), ("cgroup", "Q"), ("ret", "q"),
+                ("args", "6Q"), ("nr", "H"), ("flags", "H"), ("size", "H"), ("nblobs", "H"),
+                ("comm", "16s"))
+BLOB_FIELDS = (("arg", "B"), ("kind", "B"), ("trunc", "B"), ("pad", "x"), ("len", "I"))
+HEADER = struct.Struct("<" + "".join(f for _, f in EVENT_FIELDS))
+BLOB = struct.Struct("<" + "".join(f for _, f in BLOB_FIELDS))
+EV_ENTER = 1  # event flag: emitted at syscall entry (no return value)
 assert HEADER.size == 104
+
+
+def offsets(fields: tuple[tuple[str, str], ...]) -> dict[str, int]:
+    """Each field's byte offset in the packed little-endian layout."""
+    out, fmt = {}, "<"
+    for name, f in fields:
+        out[name] = struct.calcsize(fmt)
+        fmt += f
+    return out
 
 
 def blobs_at(buf: object, pos: int, count: int) -> tuple[dict[int, bytes], frozenset[int]]:

@@ -19,6 +19,7 @@ from typing import Any
 from tracer.ebpf import compile as bpfc
 from tracer.ebpf.dispatch import MAX_SLOTS, Dispatcher, _pow2_pages, prog_types
 from tracer.errors import TracerError
+from tracer.syscalls import desc
 from tracer.syscalls.table import NR_MAX, Syscall, SyscallTable
 
 PREFIX = "tracer_h_"  # program names (the kernel keeps 15 characters of them)
@@ -26,7 +27,8 @@ _HANDLER = re.compile(r"\bTRACER_HANDLER\s*\(\s*([^)\s]*)\s*\)")
 _COMMENTS = re.compile(r"/\*.*?\*/|//[^\n]*", re.S)
 _API_INCLUDE = re.compile(r'^\s*#\s*include\s*[<"]api\.h[">][^\n]*$', re.M)
 _DIAG = re.compile(r"^(?P<where>[^\s:][^:]*:\d+:\d+): (?:fatal )?error: (?P<msg>.*)$")
-NO_USER_HANDLER = frozenset({"execve", "execveat", "exit", "exit_group"})
+# captured at entry by their own handlers (their memory is gone at exit, or they never return)
+NO_USER_HANDLER = desc.with_flag(desc.AT_ENTRY)
 USAGE = "write TRACER_HANDLER(syscall) { ... return tracer_submit(); } (see bpf/api.h)"
 
 

@@ -1,7 +1,7 @@
 """The syscalls of the running kernel: number, name and argument list.
 
-Numbers are the stable x86_64 ABI (x86_64.tsv, shipped as data); which syscalls
-exist and their arguments come from the running kernel's tracefs format files.
+Numbers are the stable x86_64 ABI (from the syscall descriptions, tracer/syscalls/desc);
+which syscalls exist and their arguments come from the running kernel's tracefs format files.
 """
 
 from __future__ import annotations
@@ -30,12 +30,10 @@ class Syscall:
 
 @functools.lru_cache(maxsize=1)
 def numbers() -> dict[str, int]:
-    out = {}
-    for line in (Path(__file__).parent / "x86_64.tsv").read_text().splitlines():
-        if line and not line.startswith("#"):
-            nr, name = line.split("\t")
-            out[name] = int(nr)
-    return out
+    """name -> x86_64 number of every described syscall."""
+    from tracer.syscalls import desc  # desc's modules import nothing from here
+
+    return {c.name: c.nr for c in desc.all_calls()}
 
 
 class SyscallTable:

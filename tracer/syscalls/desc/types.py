@@ -1,0 +1,80 @@
+"""How the BPF side captures each argument type word (the printing side is
+tracer/decode/printers.py). A word not listed here is a register value only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Capture kinds: the generated C header gives bpf/ the same values (CAP_*).
+NONE = 0  # the register value only
+STR = 1  # NUL-terminated user string (a path, a name)
+BUF_IN = 2  # user buffer whose length is the value of the PARAM argument
+BUF_RET = 3  # user buffer filled by the call; its length is the return value (read, recv)
+FIXED = 4  # user memory of `size` bytes (a struct: stat, timespec, int[2] ...)
+LENPTR = 5  # user buffer whose length is the int the PARAM argument points to (accept's addr)
+STRV = 6  # NULL-terminated array of strings (execve's argv)
+KINDS = {"NONE": NONE, "STR": STR, "BUF_IN": BUF_IN, "BUF_RET": BUF_RET, "FIXED": FIXED,
+         "LENPTR": LENPTR, "STRV": STRV}
+
+# When a capture is taken: at entry (the call changes or frees the memory), at exit, or both.
+ENTRY = 1
+EXIT = 2
+
+# x86_64 sizes of the structs captured whole.
+STAT = 144
+STATX = 256
+TIMESPEC = 16
+TIMEVAL = 16
+RLIMIT = 16
+UTSNAME = 390
+SYSINFO = 112
+INT = 4
+INT_PAIR = 8
+SIGSET = 8
+SIGACTION = 32  # the kernel's struct sigaction: handler, flags, restorer, mask
+
+
+@dataclass(frozen=True)
+class Capture:
+    kind: int = NONE
+    size: int = 0  # FIXED: bytes
+    when: int = EXIT
+    param: bool = False  # BUF_IN/LENPTR: the length comes from the argument the word's PARAM names
+
+
+CAPTURES: dict[str, Capture] = {
+    "path": Capture(STR),
+    "str": Capture(STR),
+    "strv": Capture(STRV),
+    "buf_in": Capture(BUF_IN, param=True),
+    "sockaddr_in": Capture(BUF_IN, param=True),
+    "sockopt_in": Capture(BUF_IN, param=True),
+    "buf_out": Capture(BUF_RET),
+    "random_buf": Capture(BUF_RET),
+    "cwd": Capture(BUF_RET),  # the return value is the length with the NUL
+    "dirents": Capture(BUF_RET),  # only counted: strace shows `/* N entries */`
+    "sockaddr_out": Capture(LENPTR, param=True),
+    "sockopt_out": Capture(LENPTR, param=True),
+    "stat": Capture(FIXED, STAT),
+    "statx": Capture(FIXED, STATX),
+    "timespec": Capture(FIXED, TIMESPEC),
+    "timespec_out": Capture(FIXED, TIMESPEC),
+    "timespec_rem": Capture(FIXED, TIMESPEC),
+    "timeval_out": Capture(FIXED, TIMEVAL),
+    "rlimit": Capture(FIXED, RLIMIT),
+    "rlimit_out": Capture(FIXED, RLIMIT),
+    "utsname": Capture(FIXED, UTSNAME),
+    "sysinfo": Capture(FIXED, SYSINFO),
+    "int_pair": Capture(FIXED, INT_PAIR),
+    "int_out": Capture(FIXED, INT),
+    "wait_status": Capture(FIXED, INT),
+    "clone_ptid": Capture(FIXED, INT),
+    "sigaction": Capture(FIXED, SIGACTION),
+    "sigaction_out": Capture(FIXED, SIGACTION),
+    "sigset": Capture(FIXED, SIGSET),
+    "sigset_out": Capture(FIXED, SIGSET),
+}
+
+
+def capture(word: str) -> Capture:
+    return CAPTURES.get(word, Capture())
