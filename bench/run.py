@@ -16,6 +16,7 @@ import argparse
 import os
 import re
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -52,6 +53,8 @@ class Session:
         if not line:
             raise SystemExit(f"{hook} did not start: {self.proc.stderr.read().strip()}")
         self.path = Path(line)
+        if stat.S_ISFIFO(self.path.lstat().st_mode):  # the agent's paced pipe: read the file beside it
+            self.path = self.path.with_name(self.path.name + ".txt")
 
     def stop(self) -> tuple[int, int]:
         self.proc.send_signal(signal.SIGINT)

@@ -10,7 +10,8 @@ export DEBIAN_FRONTEND=noninteractive
 REL=$(uname -r)
 
 PACKAGES=(python3-bpfcc bpfcc-tools bpftool python3-venv python3-pip python3-psutil python3-pyroute2
-          python3-pytest strace busybox-static trace-cmd podman runc iproute2 make gcc libc6-dev)
+          python3-pytest strace busybox-static trace-cmd podman runc iproute2 make gcc libc6-dev
+          golang-go)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -85,3 +85,45 @@ def test_a_process_exec_d_into_the_container_later_is_traced(sub, hook, busybox_
         lines = wait_for(path, lambda ls: any("cat" in ln and c.short_id in ln for ln in ls))
         run.stop()
     assert any("cat" in ln and c.short_id in ln for ln in lines), lines[-5:]
+
+
+# Short-lived processes as fast as the shell forks them: each is gone long before its lines are read.
+FAST = "while true; do {cmd} /etc/hostname >/dev/null; /bin/true; done"
+EVENT = {"ebpf": re.compile(r"^\d+\.\d{9} (\S+) \d+/\d+ (?:([0-9a-f]{12}) )?"),
+         "ftrace": re.compile(r"^(.*?)-\d+ (?:([0-9a-f]{12}) )?\s*(?:\(\s*[\d-]+\)\s+)?\[\d+\]")}
+
+
+def tagged_lines(sub: str, path) -> list[tuple[str, str | None]]:
+    """(comm, container id or None) of every event line of a finished trace."""
+    out = []
+    for ln in path.read_text().splitlines():
+        if not ln or ln.startswith("#") or ln.startswith("LOST"):
+            continue
+        m = EVENT[sub].match(ln)
+        assert m, f"unexpected line shape: {ln!r}"
+        out.append((m.group(1), m.group(2)))
+    return out
+
+
+@pytest.mark.parametrize("sub,hook", [("ebpf", "ebpf-syscalls"), ("ebpf", "ebpf-process"),
+                                      ("ftrace", "ftrace-syscalls"), ("ftrace", "ftrace-sched")])
+def test_every_line_of_short_lived_processes_is_tagged(sub, hook, busybox_container, outdir):  # noqa: F811
+    """Two containers forking fast: every line carries the id of its own task's container."""
+    with busybox_container("fast-a", ["sh", "-c", FAST.format(cmd="cat")]) as (a, _), \
+            busybox_container("fast-b", ["sh", "-c", FAST.format(cmd="wc -c")]) as (b, _):
+        for containers in ([a], [a, b]):
+            run = Run(sub, hook, "--container " + " ".join(c.name for c in containers))
+            path = run.path()
+            time.sleep(2)
+            rc, _, err, _ = run.stop()
+            assert (rc, err) == (0, ""), err
+            got = tagged_lines(sub, path)
+            ids = {c.short_id for c in containers}
+            untagged = [comm for comm, cid in got if cid not in ids]
+            assert len(got) > 100 and not untagged, \
+                f"{hook} {len(containers)} container(s): {len(untagged)} of {len(got)} lines untagged"
+            assert {"cat"} <= {comm for comm, cid in got if cid == a.short_id}
+            if len(containers) == 2:
+                assert {"wc"} <= {comm for comm, cid in got if cid == b.short_id}
+                assert not [1 for comm, cid in got if comm == "cat" and cid != a.short_id]
+                assert not [1 for comm, cid in got if comm == "wc" and cid != b.short_id]

@@ -208,8 +208,9 @@ def test_manager_run_and_sigint(tmp_path, hook):
     try:
         m = subprocess.Popen([sys.executable, str(MANAGER), "--run", hook, "--args", f"--pid {w.pid}"],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-        path = Path(m.stdout.readline().strip())
-        assert path.parent == tmp_path and path.exists()
+        announced = Path(m.stdout.readline().strip())
+        assert announced.parent == tmp_path and announced.exists()
+        path = announced.with_name(announced.name + ".txt")  # the complete trace beside the pipe
         assert len(_kernel_state()[0]) == len(before[0]) + 1  # its instance is there
         time.sleep(0.8)
         m.send_signal(signal.SIGINT)

@@ -45,12 +45,16 @@ class Run:
                                      env={**os.environ, **(env or {})}, start_new_session=True)
 
     def path(self, timeout: float = 5.0) -> Path:
+        """The complete trace file (the announced path, or the file beside the announced pipe)."""
         ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
         assert ready, "no path printed in time"
         line = self.proc.stdout.readline()
         self.startup = time.monotonic() - self.t0
         assert line.endswith("\n"), repr(line)
-        return Path(line.strip())
+        self.announced = Path(line.strip())
+        if stat.S_ISFIFO(self.announced.lstat().st_mode):
+            return self.announced.with_name(self.announced.name + ".txt")
+        return self.announced
 
     def stop(self, sig: int = signal.SIGINT, timeout: float = 2.0) -> tuple[int, str, str, float]:
         t = time.monotonic()
@@ -104,7 +108,11 @@ def test_run_on_a_live_pid_then_sigint(sub, hook, workload, outdir, tmp_path):
     run = Run(sub, hook, f"--pid {w.pid}")
     path = run.path()
     assert run.startup < 2.0, f"path printed after {run.startup:.2f}s"
-    assert path.is_absolute() and path.parent == outdir
+    # by default the announced path is a pipe paced for the agent's reader, the file beside it
+    assert run.announced.is_absolute() and run.announced.parent == outdir
+    assert stat.S_ISFIFO(run.announced.lstat().st_mode)
+    assert stat.S_IMODE(run.announced.lstat().st_mode) == 0o600
+    assert path == run.announced.with_name(run.announced.name + ".txt")
     st = path.lstat()
     assert stat.S_ISREG(st.st_mode) and stat.S_IMODE(st.st_mode) == 0o600
     lines: list[str] = []
@@ -149,10 +157,27 @@ def test_lines_are_written_live(workload, outdir, tmp_path):
     assert took < 0.3, f"event reached the file after {took * 1000:.0f} ms"
 
 
+def test_file_output_mode_announces_the_file(workload, outdir):
+    w = workload()
+    run = Run("ftrace", "ftrace-syscalls", f"--pid {w.pid}", env={"TRACER_OUTPUT_MODE": "file"})
+    path = run.path()
+    assert run.announced == path and path.name.endswith(".txt")
+    assert stat.S_ISREG(path.lstat().st_mode) and list(outdir.iterdir()) == [path]
+    assert run.stop()[0] == 0
+
+
+def test_unknown_output_mode_is_refused(outdir):
+    r = manager("ftrace", "--run", "ftrace-syscalls", "--args", "--pid 1",
+                env={"TRACER_OUTPUT_MODE": "pipe"})
+    assert r.returncode != 0 and r.stdout == "" and "TRACER_OUTPUT_MODE=pipe" in r.stderr
+    assert list(outdir.iterdir()) == []
+
+
 def test_fifo_output_mode(workload, outdir, tmp_path):
     w = workload()
     run = Run("ebpf", "ebpf-files", f"--pid {w.pid}", env={"TRACER_OUTPUT_MODE": "fifo"})
-    path = run.path()
+    run.path()
+    path = run.announced
     assert stat.S_ISFIFO(path.lstat().st_mode) and stat.S_IMODE(path.lstat().st_mode) == 0o600
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     try:

@@ -50,6 +50,35 @@ def run_hook(name: str, args: str, subsystem: str | None) -> int:
     return session.run(hook, opts, caps, stop=stop)
 
 
+def _tracefs_where_bcc_looks(raise_error: bool) -> str | None:
+    """Mount tracefs in our own mount namespace where the DaemonSet layout hides it."""
+    from tracer import paths
+    from tracer.tracefs import mountns
+
+    try:
+        mountns.ensure_tracefs(paths.sysfs())
+    except TracerError as e:
+        if raise_error:
+            raise
+        return str(e)
+    return None
+
+
+def get_all(subsystem: str, caps: object, mount_error: str | None = None) -> list[str]:
+    """The hooks that run here. The agent discards the stderr of --get-all and shows no
+    manager for an empty list, so when none can run, every hook is listed anyway: its
+    --run then fails with the reason on stderr, which the agent does show."""
+    from tracer.hooks import registry
+
+    hooks = registry.hooks(subsystem)
+    names = [h.name for h in hooks if not h.why_unavailable(caps)]  # type: ignore[arg-type]
+    if names:
+        return names
+    why = mount_error or next((h.why_unavailable(caps) for h in hooks), None)  # type: ignore[arg-type]
+    sys.stderr.write(f"{subsystem} manager: no hook can run here: {why}\n")
+    return [h.name for h in hooks]
+
+
 def main(subsystem: str, argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     try:
@@ -57,14 +86,14 @@ def main(subsystem: str, argv: list[str] | None = None) -> int:
         if ns.help:
             _parser(subsystem).print_help()
             return 0
+        mount_error = _tracefs_where_bcc_looks(raise_error=bool(ns.run))
         if ns.get_all or ns.describe:
             from tracer import capabilities
             from tracer.hooks import options, registry
 
             caps = capabilities.probe()
             if ns.get_all:
-                names = [h.name for h in registry.hooks(subsystem) if not h.why_unavailable(caps)]
-                sys.stdout.write("".join(f"{n}\n" for n in names))
+                sys.stdout.write("".join(f"{n}\n" for n in get_all(subsystem, caps, mount_error)))
             else:
                 sys.stdout.write("\n".join(options.describe(registry.get(ns.describe, subsystem), caps))
                                  + "\n")

@@ -9,6 +9,7 @@ teardown on every path -- is here, once.
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Callable
 
@@ -25,6 +26,9 @@ from tracer.tracefs.pipe import TracePipe
 
 Configure = Callable[["FtraceSession"], None]
 RESCAN_EVERY = 1.0  # seconds between looks for tasks that joined a traced container
+FORK = ("sched", "sched_process_fork")
+FORK_MARK = " sched_process_fork: "
+FORK_FIELDS = re.compile(r" sched_process_fork: .*?\bpid=(\d+) .*?\bchild_pid=(\d+)")
 
 
 class FtraceSession:
@@ -48,6 +52,7 @@ class FtraceSession:
         self._lost_seen = 0
         self._notes: list[str] = []
         self._closed = False
+        self._fork_only = False  # sched_process_fork enabled for the tagger alone
         if opts.format == "json":
             self._format = (lambda ln: lines.to_json(ln, self.tags)) if self.tags else lines.to_json
         else:
@@ -77,6 +82,7 @@ class FtraceSession:
             if self.opts.buffer_size:
                 self.instance.set_buffer_size_kb(self.opts.buffer_size // 1024)
             self._configure(self)
+            self._follow_forks_for_tags()
             self.pipe = self.instance.open_pipe()
             self._lost_seen = self.instance.lost_events()
             self.instance.set_tracing_on(True)
@@ -127,12 +133,42 @@ class FtraceSession:
         if tids:
             self.instance.add_event_pids(tids)
 
+    def _follow_forks_for_tags(self) -> None:
+        """Tag the lines of a task by its parent's container, from the fork event.
+
+        A task that exits before its lines are read has no /proc entry left to say its
+        container; its fork event comes before its own lines in trace_pipe, so the
+        session records sched_process_fork too (and hides it when the hook did not
+        ask for it). A single-container session needs none of this (Constant)."""
+        assert self.instance is not None
+        if self.tags is None or isinstance(self.tags, containerwatch.Constant):
+            return
+        enabled = self.instance.read(f"events/{FORK[0]}/{FORK[1]}/enable").strip()
+        if enabled != "1":
+            self.instance.enable(*FORK)
+            self._fork_only = True
+
+    def _tag_forks(self, got: list[str]) -> list[str]:
+        """Note each fork for the tagger, in stream order; drop the ones only we wanted."""
+        keep = []
+        for ln in got:
+            if FORK_MARK in ln:
+                m = FORK_FIELDS.search(ln)
+                if m:
+                    self.tags.note_fork(int(m.group(1)), int(m.group(2)))  # type: ignore[union-attr]
+                    if self._fork_only:
+                        continue
+            keep.append(ln)
+        return keep
+
     def _drain(self, writer: TraceWriter) -> None:
         assert self.pipe is not None
         while True:
             got = self.pipe.read_lines()
             if not got:
                 return
+            if self.tags is not None and not isinstance(self.tags, containerwatch.Constant):
+                got = self._tag_forks(got)
             out = [self._format(ln) + "\n" for ln in got if ln and not lines.LOST_MARK.match(ln)]
             if out:
                 writer.write("".join(out), len(out))

@@ -135,6 +135,17 @@ def describe(hook: Hook, caps: Any) -> list[str]:
                                "" if opt.kind == "flag" else "A,B,..." if opt.kind == "list" else "VALUE")
         lines.append(f"  {opt.flag} {meta}".rstrip() + f"  {opt.help}"
                      + (f" (default {opt.default})" if opt.default not in (None, False) else ""))
+    lines += ["", *OUTPUT_HELP]
     if hook.example:
         lines += ["", f"Example: {hook.example}"]
     return lines
+
+
+OUTPUT_HELP = (
+    "Output: the printed path is a named pipe that gives one whole line per read() to a reader"
+    " that opens it (container-tracer's agent reads one line per 4 KiB read), live, until the"
+    " session stops (then end of file; the pipe is removed). The complete trace is the regular"
+    " file PATH.txt beside it, kept after the session. TRACER_OUTPUT_MODE=fifo: the pipe is fed"
+    " in bulk (readers that split lines themselves); TRACER_OUTPUT_MODE=file: PATH.txt itself"
+    " is printed (readers that follow a growing file).",
+)

@@ -49,16 +49,17 @@ def run(hook: Hook, opts: HookOptions, caps: Capabilities,
     """Play `hook` until SIGINT/SIGTERM; return the exit code."""
     stop = stop or install_stop_handlers()
     source = hook.load_runner()(hook, opts, caps)
-    path, fd, fifo = tracefile.create(hook.name)
-    writer = TraceWriter(fd, fifo)
+    out = tracefile.create(hook.name)
+    writer = TraceWriter(out.fd)
     try:
         source.start()
+        out.start_feeder()
     except BaseException:
-        os.close(fd)
-        os.unlink(path)
+        os.close(out.fd)
+        out.discard()
         raise
     try:
-        announce(path)
+        announce(out.announced)
         while not stop.stopped:
             source.poll(POLL_INTERVAL, writer)
             writer.flush()
@@ -66,7 +67,10 @@ def run(hook: Hook, opts: HookOptions, caps: Capabilities,
         try:
             source.close(writer)
         finally:
-            writer.finish(source.notes())
+            try:
+                writer.finish(source.notes())
+            finally:
+                out.complete()
     return 0
 
 
