@@ -113,9 +113,11 @@ def test_every_line_of_short_lived_processes_is_tagged(sub, hook, busybox_contai
             busybox_container("fast-b", ["sh", "-c", FAST.format(cmd="wc -c")]) as (b, _):
         for containers in ([a], [a, b]):
             run = Run(sub, hook, "--container " + " ".join(c.name for c in containers))
-            path = run.path()
-            time.sleep(2)
-            rc, _, err, _ = run.stop()
+            try:
+                path = run.path()
+                time.sleep(2)
+            finally:
+                rc, _, err, _ = run.stop()
             assert (rc, err) == (0, ""), err
             got = tagged_lines(sub, path)
             ids = {c.short_id for c in containers}
