@@ -79,7 +79,8 @@ def run_ours(argv: list[str], out: Path) -> Path:
         return (b"\0run\0" in cmd or cmd.startswith(b"sh\0")) and stat[0] == "S"
 
     _wait_for(waiting, 10, "the workload to wait on stdin")
-    env = {**os.environ, "TRACER_OUTPUT_DIR": str(out)}
+    # file mode: the announced path is the complete trace file itself (no paced pipe to read)
+    env = {**os.environ, "TRACER_OUTPUT_DIR": str(out), "TRACER_OUTPUT_MODE": "file"}
     m = subprocess.Popen([str(MANAGER), "--run", "ebpf-syscalls", "--args", f"--pid {w.pid}"],
                          cwd=MANAGER.parent, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                          env=env)

@@ -60,6 +60,9 @@ def workload():
 @pytest.fixture
 def outdir(tmp_path, monkeypatch):
     monkeypatch.setenv("TRACER_OUTPUT_DIR", str(tmp_path))
+    # Tests read the growing trace file at the announced path; the default announced pipe,
+    # paced for container-tracer's agent, has its own tests (test_agent_conformance.py).
+    monkeypatch.setenv("TRACER_OUTPUT_MODE", "file")
     return tmp_path
 
 

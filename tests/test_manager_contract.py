@@ -105,7 +105,7 @@ def activity(w, tmp: Path) -> None:
 @pytest.mark.parametrize("sub,hook", HOOKS)
 def test_run_on_a_live_pid_then_sigint(sub, hook, workload, outdir, tmp_path):
     w = workload()
-    run = Run(sub, hook, f"--pid {w.pid}")
+    run = Run(sub, hook, f"--pid {w.pid}", env={"TRACER_OUTPUT_MODE": ""})  # the default
     path = run.path()
     assert run.startup < 2.0, f"path printed after {run.startup:.2f}s"
     # by default the announced path is a pipe paced for the agent's reader, the file beside it
