@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
+from bounds import bound  # noqa: E402
 from kernel_state import leftovers  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,7 +41,7 @@ class Workload:
     def close(self) -> None:
         if self.proc.poll() is None:
             self.proc.stdin.close()
-            self.proc.wait(timeout=5)
+            self.proc.wait(timeout=bound(5))
 
 
 @pytest.fixture

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Callable, Iterator, Union
 
 import pytest
+from bounds import bound
 
 BUSYBOX = Path("/bin/busybox")
 # cgroupfs: no systemd is running here; runc: the runtime installed with podman.
@@ -34,7 +35,7 @@ Command = Union[str, list]
 
 
 def podman(*args: str, check: bool = True, timeout: float = 60) -> str:
-    done = subprocess.run(PODMAN + list(args), capture_output=True, text=True, timeout=timeout,
+    done = subprocess.run(PODMAN + list(args), capture_output=True, text=True, timeout=bound(timeout),
                           check=False)
     if check and done.returncode != 0:
         raise RuntimeError(f"podman {' '.join(args)}: {done.stderr.strip()}")
@@ -53,7 +54,7 @@ def why_no_podman() -> str | None:
 
 def wait_until(pred: Callable[[], object], timeout: float = 10.0, step: float = 0.05) -> object:
     """pred()'s first truthy value, or its last value after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + bound(timeout)
     while True:
         got = pred()
         if got or time.monotonic() > deadline:
@@ -79,7 +80,7 @@ def busybox_image() -> Iterator[str]:
                 (bindir / applet).symlink_to("busybox")
         tar = subprocess.Popen(["tar", "-C", root, "-c", "."], stdout=subprocess.PIPE)
         done = subprocess.run(PODMAN + ["import", "-q", "-", name], stdin=tar.stdout,
-                              capture_output=True, text=True, timeout=120, check=False)
+                              capture_output=True, text=True, timeout=bound(120), check=False)
         tar.stdout.close()
         tar.wait()
     if done.returncode != 0:

@@ -7,6 +7,8 @@ import subprocess
 import time
 from pathlib import Path
 
+from bounds import bound
+
 TRACEFS = Path("/sys/kernel/tracing")
 # Names the kernel shows for our BPF programs (truncated to 15 characters).
 OUR_PROGS = {"raw_exit", "tp_exit", "kp_enter", "kp_exit", "handle_enter", "handle_exit",
@@ -17,7 +19,7 @@ USER_PREFIX = "tracer_h_"  # user handler files' programs (bpf/api.h)
 def leftovers(settle: float = 1.0) -> list[str]:
     """Our tracing objects still in the kernel. The kernel frees a BPF program detached
     from a perf event after an RCU grace period, so wait up to `settle` s for that."""
-    deadline = time.monotonic() + settle
+    deadline = time.monotonic() + bound(settle)
     while True:
         found = _leftovers()
         if not found or time.monotonic() >= deadline:
@@ -35,7 +37,8 @@ def _leftovers() -> list[str]:
         if p.exists():
             found += [f"{f}: {ln}" for ln in p.read_text().splitlines() if ":tracer_" in ln]
     try:
-        out = subprocess.run(["bpftool", "-j", "prog", "show"], capture_output=True, text=True, timeout=10)
+        out = subprocess.run(["bpftool", "-j", "prog", "show"], capture_output=True, text=True,
+                             timeout=bound(10))
         progs = json.loads(out.stdout or "[]")
     except (OSError, ValueError, subprocess.SubprocessError):
         progs = []

@@ -7,6 +7,7 @@ import re
 import time
 
 import pytest
+from bounds import bound
 from containers_fixtures import busybox_container, busybox_image  # noqa: F401
 from test_manager_contract import Run
 
@@ -14,7 +15,7 @@ LOOP = "while true; do cat /etc/hostname >/dev/null; sleep 0.2; done"
 
 
 def wait_for(path, pred, timeout: float = 5.0) -> list[str]:
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + bound(timeout)
     while True:
         lines = path.read_text().splitlines()
         if pred(lines) or time.monotonic() > deadline:

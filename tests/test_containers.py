@@ -11,6 +11,7 @@ from pathlib import Path
 
 import containers_fixtures
 import pytest
+from bounds import bound
 from containers_fixtures import podman, wait_until
 
 from tracer import containers
@@ -352,7 +353,7 @@ def test_cgroup_id_is_what_bpf_sees(real, busybox_container):
                 table = {k.value: v.value for k, v in b["seen"].items()}
                 return [table[p] for p in containers.resolve([c.id])[0].pids if p in table]
 
-            got = wait_until(seen_in_container, timeout=5)
+            got = wait_until(seen_in_container, timeout=bound(5))
             assert got and set(got) == {want}
     finally:
         b.cleanup()
@@ -363,7 +364,7 @@ def test_container_that_exits_midway(real, busybox_container):
         opts, tags = targets(HookOptions(containers=[c.name]))
         assert pid in opts.pids and tags(pid) == c.short_id
         assert containers.is_running(c) and tags.notes() == []
-        assert wait_until(lambda: not containers.is_running(c), timeout=15)
+        assert wait_until(lambda: not containers.is_running(c), timeout=bound(15))
         assert tags.notes() == [f"# container {c.short_id} ({c.name}) exited during the trace"]
         with pytest.raises(TracerError, match="has no process in|no running container matches"):
             containers.resolve([c.short_id])
@@ -372,7 +373,7 @@ def test_container_that_exits_midway(real, busybox_container):
 def test_tracer_containers_verb(real, busybox_container):
     with busybox_container("verb", "sleep 1000 & wait", min_pids=2) as (c, _pid):
         out = subprocess.run([sys.executable, "-m", "tracer", "containers"], cwd=ROOT,
-                             capture_output=True, text=True, timeout=60, check=True).stdout
+                             capture_output=True, text=True, timeout=bound(60), check=True).stdout
         row = next(line.split() for line in out.splitlines() if line.startswith(c.short_id))
         assert row[1:3] == ["podman", c.name]
         assert {int(p) for p in row[3:]} == set(c.pids)

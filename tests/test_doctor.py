@@ -7,6 +7,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from bounds import bound
 
 from tracer import capabilities as cap
 from tracer.errors import TracerError
@@ -18,7 +19,7 @@ TRACEFS = Path("/sys/kernel/tracing")
 
 def test_doctor_reports_every_feature_with_a_reason():
     out = subprocess.run([str(ROOT / ".venv/bin/tracer"), "doctor"], capture_output=True, text=True,
-                         timeout=60)
+                         timeout=bound(60))
     assert out.returncode == 0, out.stderr
     for name in cap.ORDER:
         line = next((ln for ln in out.stdout.splitlines() if ln.startswith(name + " ")), None)
@@ -73,5 +74,5 @@ def test_manager_honours_relocated_paths(relocated, workload, outdir):
     (proc / "sys").symlink_to("/proc/sys")
     env = {**os.environ, "TRACER_PROCFS_PATH": str(proc), "TRACER_SYSFS_PATH": str(sys_)}
     r = subprocess.run(["./manager.py", "--get-all"], cwd=ROOT / "trace-hooks/ftrace", capture_output=True,
-                       text=True, env=env, timeout=10)
+                       text=True, env=env, timeout=bound(10))
     assert r.returncode == 0 and "ftrace-syscalls" in r.stdout.split()

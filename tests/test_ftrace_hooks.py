@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "ftrace"))
+from bounds import bound  # noqa: E402
 from ftrace_kernel import (  # noqa: E402
     CAPS,
     Workload,
@@ -212,9 +213,9 @@ def test_manager_run_and_sigint(tmp_path, hook):
         assert announced.parent == tmp_path and announced.exists()
         path = announced.with_name(announced.name + ".txt")  # the complete trace beside the pipe
         assert len(_kernel_state()[0]) == len(before[0]) + 1  # its instance is there
-        time.sleep(0.8)
+        time.sleep(bound(0.8))
         m.send_signal(signal.SIGINT)
-        out, err = m.communicate(timeout=20)
+        out, err = m.communicate(timeout=bound(20))
     finally:
         w.kill()
         w.wait()

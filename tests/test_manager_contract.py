@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
+from bounds import bound
 from kernel_state import leftovers
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -24,7 +25,7 @@ SUBSYSTEMS = sorted(p.name for p in (ROOT / "trace-hooks").iterdir() if p.is_dir
 def manager(sub: str, *args: str, env: dict | None = None,
             timeout: float = 10) -> subprocess.CompletedProcess:
     return subprocess.run(["./manager.py", *args], cwd=ROOT / "trace-hooks" / sub, capture_output=True,
-                          text=True, timeout=timeout, env={**os.environ, **(env or {})})
+                          text=True, timeout=bound(timeout), env={**os.environ, **(env or {})})
 
 
 def all_hooks() -> list[tuple[str, str]]:
@@ -46,7 +47,7 @@ class Run:
 
     def path(self, timeout: float = 5.0) -> Path:
         """The complete trace file (the announced path, or the file beside the announced pipe)."""
-        ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
+        ready, _, _ = select.select([self.proc.stdout], [], [], bound(timeout))
         assert ready, "no path printed in time"
         line = self.proc.stdout.readline()
         self.startup = time.monotonic() - self.t0
@@ -59,7 +60,7 @@ class Run:
     def stop(self, sig: int = signal.SIGINT, timeout: float = 2.0) -> tuple[int, str, str, float]:
         t = time.monotonic()
         os.kill(self.proc.pid, sig)  # the PID only, as the agent does
-        out, err = self.proc.communicate(timeout=timeout + 3)
+        out, err = self.proc.communicate(timeout=bound(timeout + 3))
         return self.proc.returncode, out, err, time.monotonic() - t
 
 
@@ -70,7 +71,7 @@ def test_get_all_names_are_unique_prefixed_and_fast():
         r = manager(sub, "--get-all")
         took = time.monotonic() - t
         assert r.returncode == 0 and r.stderr == ""
-        assert took < 0.5, f"{sub} --get-all took {took:.2f}s"
+        assert took < bound(0.5), f"{sub} --get-all took {took:.2f}s"
         got = r.stdout.splitlines()
         assert got and all(n.startswith(f"{sub}-") and n.strip() == n for n in got), got
         names += got
@@ -89,7 +90,7 @@ def test_both_manager_names_exist_and_are_executable():
 def test_describe(sub, hook):
     t = time.monotonic()
     r = manager(sub, "--describe", hook)
-    assert time.monotonic() - t < 0.5
+    assert time.monotonic() - t < bound(0.5)
     assert r.returncode == 0 and r.stderr == ""
     assert r.stdout.startswith(f"{hook}: ")
     assert "--pid" in r.stdout and "Example:" in r.stdout
@@ -107,7 +108,7 @@ def test_run_on_a_live_pid_then_sigint(sub, hook, workload, outdir, tmp_path):
     w = workload()
     run = Run(sub, hook, f"--pid {w.pid}", env={"TRACER_OUTPUT_MODE": ""})  # the default
     path = run.path()
-    assert run.startup < 2.0, f"path printed after {run.startup:.2f}s"
+    assert run.startup < bound(2.0), f"path printed after {run.startup:.2f}s"
     # by default the announced path is a pipe paced for the agent's reader, the file beside it
     assert run.announced.is_absolute() and run.announced.parent == outdir
     assert stat.S_ISFIFO(run.announced.lstat().st_mode)
@@ -116,7 +117,7 @@ def test_run_on_a_live_pid_then_sigint(sub, hook, workload, outdir, tmp_path):
     st = path.lstat()
     assert stat.S_ISREG(st.st_mode) and stat.S_IMODE(st.st_mode) == 0o600
     lines: list[str] = []
-    deadline = time.monotonic() + 3
+    deadline = time.monotonic() + bound(3)
     while time.monotonic() < deadline and not lines:
         activity(w, tmp_path)
         time.sleep(0.25)
@@ -124,7 +125,7 @@ def test_run_on_a_live_pid_then_sigint(sub, hook, workload, outdir, tmp_path):
     assert lines, f"{hook} wrote no event line for a live workload"
     rc, out, err, took = run.stop()
     assert (rc, out, err) == (0, "", ""), (rc, out, err)
-    assert took < 2.0
+    assert took < bound(2.0)
     last = path.read_text().splitlines()[-1]
     assert last.startswith("# ") and "events written" in last and "events lost" in last
     assert leftovers() == []
@@ -136,7 +137,7 @@ def test_sigterm_stops_cleanly_too(sub, hook, workload, outdir):
     run = Run(sub, hook, f"--pid {w.pid}")
     path = run.path()
     rc, out, err, took = run.stop(signal.SIGTERM)
-    assert (rc, err) == (0, "") and took < 2.0
+    assert (rc, err) == (0, "") and took < bound(2.0)
     assert path.read_text().splitlines()[-1].startswith("# ")
 
 
@@ -150,11 +151,11 @@ def test_lines_are_written_live(workload, outdir, tmp_path):
     t = time.monotonic()
     w.do(f"open {mark}")
     while mark not in path.read_text():
-        assert time.monotonic() - t < 1.0, "event not in the file after 1 s"
+        assert time.monotonic() - t < bound(1.0), "event not in the file after 1 s"
         time.sleep(0.01)
     took = time.monotonic() - t
     run.stop()
-    assert took < 0.3, f"event reached the file after {took * 1000:.0f} ms"
+    assert took < bound(0.3), f"event reached the file after {took * 1000:.0f} ms"
 
 
 def test_file_output_mode_announces_the_file(workload, outdir):
@@ -182,7 +183,7 @@ def test_fifo_output_mode(workload, outdir, tmp_path):
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     try:
         w.do(f"open {tmp_path}/through-fifo")
-        data, deadline = b"", time.monotonic() + 2
+        data, deadline = b"", time.monotonic() + bound(2)
         while b"through-fifo" not in data and time.monotonic() < deadline:
             select.select([fd], [], [], 0.2)
             try:
@@ -242,7 +243,7 @@ def test_tracefs_missing_under_sysfs_path(tmp_path, outdir):
 def test_not_root(outdir):
     r = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "./manager.py",
                         "--run", "ebpf-syscalls", "--args", "--pid 1"], cwd=ROOT / "trace-hooks/ebpf",
-                       capture_output=True, text=True, timeout=10)
+                       capture_output=True, text=True, timeout=bound(10))
     assert r.returncode != 0 and r.stdout == ""
     assert "root" in r.stderr and len(r.stderr.splitlines()) == 1
 

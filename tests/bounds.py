@@ -1,0 +1,25 @@
+"""Time bounds of the tests, scaled to the machine's speed.
+
+Each bound is what the product promises on an ordinary machine. Under software emulation (qemu
+TCG, vagrant/run-qemu) every instruction is many times slower, so the guest sets
+TRACER_TIME_FACTOR and the same promise is checked, scaled, instead of failing on the emulator.
+"""
+
+from __future__ import annotations
+
+import os
+
+
+def _factor() -> float:
+    try:
+        return max(1.0, float(os.environ.get("TRACER_TIME_FACTOR") or 1))
+    except ValueError:
+        return 1.0
+
+
+FACTOR = _factor()
+
+
+def bound(seconds: float) -> float:
+    """`seconds` on this machine: the bound times TRACER_TIME_FACTOR (1 unless emulated)."""
+    return seconds * FACTOR
