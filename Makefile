@@ -1,4 +1,4 @@
-.PHONY: setup demo test lint bench test-kernels clean
+.PHONY: setup demo test lint bench test-kernels test-matrix clean
 setup:
 	scripts/setup.sh
 demo:
@@ -10,6 +10,8 @@ lint: setup
 bench: setup
 	.venv/bin/python bench/run.py
 test-kernels: setup
-	vagrant/run-qemu $(if $(ARGS),-- $(ARGS))
+	vagrant/run-qemu $(if $(KERNEL),--kernel $(KERNEL)) $(if $(ARGS),-- $(ARGS))
+test-matrix: setup
+	vagrant/test-matrix $(if $(JOBS),-j $(JOBS)) $(if $(KERNELS),--kernels "$(KERNELS)") $(if $(ARGS),-- $(ARGS))
 clear: setup
 	.venv/bin/tracer clear

@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 TRACEFS = Path("/sys/kernel/tracing")
 
 
+@pytest.mark.smoke
 def test_doctor_reports_every_feature_with_a_reason():
     out = subprocess.run([str(ROOT / ".venv/bin/tracer"), "doctor"], capture_output=True, text=True,
                          timeout=bound(60))

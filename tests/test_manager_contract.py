@@ -103,6 +103,7 @@ def activity(w, tmp: Path) -> None:
     w.do("net")
 
 
+@pytest.mark.smoke
 @pytest.mark.parametrize("sub,hook", HOOKS)
 def test_run_on_a_live_pid_then_sigint(sub, hook, workload, outdir, tmp_path):
     w = workload()
