@@ -9,7 +9,7 @@ import time
 import pytest
 from bounds import bound
 from containers_fixtures import busybox_container, busybox_image  # noqa: F401
-from test_manager_contract import Run
+from test_manager_contract import Run, stop_runs  # noqa: F401 (the fixture stops leftover runs)
 
 LOOP = "while true; do cat /etc/hostname >/dev/null; sleep 0.2; done"
 

@@ -38,7 +38,10 @@ HOOKS = all_hooks()
 class Run:
     """`./manager.py --run HOOK --args ARGS` in the background, as the agent starts it."""
 
+    started: list[Run] = []
+
     def __init__(self, sub: str, hook: str, args: str, env: dict | None = None) -> None:
+        Run.started.append(self)
         self.t0 = time.monotonic()
         self.proc = subprocess.Popen(["./manager.py", "--run", hook, "--args", args],
                                      cwd=ROOT / "trace-hooks" / sub, stdout=subprocess.PIPE,
@@ -62,6 +65,22 @@ class Run:
         os.kill(self.proc.pid, sig)  # the PID only, as the agent does
         out, err = self.proc.communicate(timeout=bound(timeout + 3))
         return self.proc.returncode, out, err, time.monotonic() - t
+
+
+@pytest.fixture(autouse=True)
+def stop_runs():
+    """A test that fails before stopping its manager must not leave it tracing (and holding BPF
+    programs) for the rest of the run: SIGINT it as the agent would, then kill it."""
+    yield
+    while Run.started:
+        p = Run.started.pop().proc
+        if p.poll() is None:
+            p.send_signal(signal.SIGINT)
+            try:
+                p.communicate(timeout=bound(10))
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.communicate()
 
 
 def test_get_all_names_are_unique_prefixed_and_fast():
