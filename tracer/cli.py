@@ -6,12 +6,12 @@ import argparse
 import shlex
 import sys
 
-from tracer.errors import TracerError
+from tracer.errors import TracerError, usage_message
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:
-        raise TracerError(f"{message}; see 'tracer --help'")
+        raise TracerError(f"{usage_message(message)}; see 'tracer --help'")
 
 
 def _doctor(ns: argparse.Namespace) -> int:
@@ -99,3 +99,6 @@ def main(argv: list[str] | None = None) -> int:
         return e.exit_code
     except KeyboardInterrupt:
         return 130
+    except Exception as e:  # a bug: still one line, never a traceback
+        sys.stderr.write(f"tracer: internal error: {type(e).__name__}: {e}\n")
+        return 1

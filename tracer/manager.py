@@ -11,12 +11,12 @@ import argparse
 import os
 import sys
 
-from tracer.errors import TracerError
+from tracer.errors import TracerError, usage_message
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:
-        raise TracerError(f"{message}; usage: manager --get-all | --describe HOOK | --clear"
+        raise TracerError(f"{usage_message(message)}; usage: manager --get-all | --describe HOOK | --clear"
                           " | --run HOOK --args \"--pid PID...\"")
 
 
@@ -34,11 +34,13 @@ def _parser(subsystem: str) -> argparse.ArgumentParser:
 
 def run_hook(name: str, args: str, subsystem: str | None) -> int:
     """`--run`: validate everything before touching the kernel, then play the session."""
-    from tracer import capabilities
+    from tracer import capabilities, early
     from tracer.hooks import options, registry
     from tracer.pipeline import session
 
-    stop = session.install_stop_handlers()  # before anything is attached
+    stop = session.install_stop_handlers(early.PPID)  # before anything is attached
+    for sig in early.received:  # a stop asked for while we were starting
+        stop(sig, None)
     hook = registry.get(name, subsystem)
     if os.geteuid() != 0:
         raise TracerError(f"--run {name} needs root (tracefs and BPF are root's): run it as root")
@@ -108,6 +110,8 @@ def main(subsystem: str, argv: list[str] | None = None) -> int:
     except TracerError as e:
         sys.stderr.write(f"{subsystem} manager: {e}\n")
         return e.exit_code
+    except KeyboardInterrupt:  # a stop before our handlers were in place: nothing was attached
+        return 130
     except Exception as e:  # never a traceback for the agent: one line, non-zero
         sys.stderr.write(f"{subsystem} manager: internal error: {type(e).__name__}: {e}\n")
         return 1

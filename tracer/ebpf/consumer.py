@@ -20,6 +20,7 @@ from tracer.pipeline.writer import TraceWriter
 
 DRAIN_BUDGET = 0.05  # seconds of draining before control returns to the caller's loop
 LOST_CHECK = 0.05  # seconds between reads of the kernel's drop counter
+FINISH_STUCK = 1.0  # seconds a final drain waits on a record its producer never committed
 
 
 class Consumer:
@@ -75,8 +76,24 @@ class Consumer:
             self.lost_seen = lost
 
     def finish(self, writer: TraceWriter) -> None:
-        """After detaching: write what the buffer still holds and the last drops."""
-        self.drain(writer, 0)
+        """After detaching: write everything the buffer still holds, then the last drops.
+
+        Nothing new arrives once detached, so this ends; a time budget here would leave
+        queued events neither written nor counted.
+        """
+        stuck = time.monotonic() + FINISH_STUCK
+        while True:
+            if self.reader is not None:
+                self.reader.drain(self.lines.handle)
+            else:
+                self.disp.bpf.perf_buffer_poll(timeout=0)
+            text, n = self.lines.take()
+            if text:
+                writer.write(text, n)
+            if not text and not (self.reader is not None and self.reader.pending()):
+                break
+            if not text and time.monotonic() > stuck:  # a record never committed
+                break
         self.check_lost(writer, force=True)
 
     def close(self) -> None:

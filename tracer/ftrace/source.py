@@ -29,6 +29,7 @@ RESCAN_EVERY = 1.0  # seconds between looks for tasks that joined a traced conta
 FORK = ("sched", "sched_process_fork")
 FORK_MARK = " sched_process_fork: "
 FORK_FIELDS = re.compile(r" sched_process_fork: .*?\bpid=(\d+) .*?\bchild_pid=(\d+)")
+DRAIN_BUDGET = 0.2  # seconds of draining per poll, so a stop is seen however busy the flow
 
 
 class FtraceSession:
@@ -80,7 +81,7 @@ class FtraceSession:
             # Nothing is recorded until every filter is in place.
             self.instance.set_tracing_on(False)
             if self.opts.buffer_size:
-                self.instance.set_buffer_size_kb(self.opts.buffer_size // 1024)
+                self.instance.set_total_buffer_size(self.opts.buffer_size)
             self._configure(self)
             self._follow_forks_for_tags()
             self.pipe = self.instance.open_pipe()
@@ -94,7 +95,7 @@ class FtraceSession:
         if self.pipe is None:
             return
         if self.pipe.wait(timeout):
-            self._drain(writer)
+            self._drain(writer, time.monotonic() + DRAIN_BUDGET)
         self._count_lost(writer)
         if self.watch:
             self.watch.check(writer)
@@ -161,10 +162,12 @@ class FtraceSession:
             keep.append(ln)
         return keep
 
-    def _drain(self, writer: TraceWriter) -> None:
+    def _drain(self, writer: TraceWriter, deadline: float | None = None) -> None:
+        """Write what trace_pipe holds; with a deadline, return by then (the loop must
+        check for a stop); without, until it is empty (tracing is off: it ends)."""
         assert self.pipe is not None
-        while True:
-            got = self.pipe.read_lines()
+        while deadline is None or time.monotonic() < deadline:
+            got = self.pipe.read_lines(4 << 20)
             if not got:
                 return
             if self.tags is not None and not isinstance(self.tags, containerwatch.Constant):
@@ -191,8 +194,10 @@ class FtraceSession:
                 steps.append(("reset the instance", lambda: self._teardown_hook(self)))  # type: ignore[misc]
             steps.append(("remove the instance", inst.destroy))
         for ev in reversed(self.dynevents):
+            # Enabled only in our instance, gone by now: no force, which would open the
+            # files of every other instance (and make another session's rmdir fail).
             steps.append((f"remove {ev.kind} {ev.system}/{ev.event}",
-                          lambda ev=ev: ev.destroy(force=True)))  # type: ignore[misc]
+                          lambda ev=ev: ev.destroy()))  # type: ignore[misc]
         failures = []
         for what, step in steps:
             try:

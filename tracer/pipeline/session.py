@@ -23,17 +23,37 @@ POLL_INTERVAL = 0.1  # seconds: bounds both line latency and stop latency
 
 
 class StopFlag:
-    def __init__(self) -> None:
-        self.stopped = False
+    """Set by SIGINT/SIGTERM/SIGHUP, and by the death of the parent (the agent).
+
+    A parent that dies cannot send SIGINT any more; its death means the same. It is
+    noticed as a change of getppid() (we were reparented), checked every poll, rather
+    than by PR_SET_PDEATHSIG, which fires when the forking *thread* of a multi-threaded
+    parent exits, with the parent alive.
+    """
+
+    def __init__(self, ppid: int | None = None) -> None:
+        self._stopped = False
         self.signal: int | None = None
+        self.ppid = os.getppid() if ppid is None else ppid
+        self.orphaned = False
 
     def __call__(self, signum: int, frame: object) -> None:
-        self.stopped = True
+        self._stopped = True
         self.signal = signum
 
+    @property
+    def stopped(self) -> bool:
+        if not self._stopped and self.ppid > 1 and os.getppid() != self.ppid:
+            self._stopped = self.orphaned = True
+        return self._stopped
 
-def install_stop_handlers() -> StopFlag:
-    flag = StopFlag()
+    @stopped.setter
+    def stopped(self, value: bool) -> None:
+        self._stopped = value
+
+
+def install_stop_handlers(ppid: int | None = None) -> StopFlag:
+    flag = StopFlag(ppid)
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, flag)
     return flag
@@ -48,6 +68,8 @@ def run(hook: Hook, opts: HookOptions, caps: Capabilities,
         announce: Callable[[Path], None] = announce_path, stop: StopFlag | None = None) -> int:
     """Play `hook` until SIGINT/SIGTERM; return the exit code."""
     stop = stop or install_stop_handlers()
+    if stop.stopped:  # told to stop before anything was attached: nothing to undo
+        return 0
     source = hook.load_runner()(hook, opts, caps)
     out = tracefile.create(hook.name)
     writer = TraceWriter(out.fd)
@@ -58,19 +80,34 @@ def run(hook: Hook, opts: HookOptions, caps: Capabilities,
         os.close(out.fd)
         out.discard()
         raise
+    notes: list[str] = []
     try:
         announce(out.announced)
-        while not stop.stopped:
+        while not stop.stopped and writer.failed is None:
             source.poll(POLL_INTERVAL, writer)
             writer.flush()
     finally:
         try:
             source.close(writer)
         finally:
+            notes = source.notes()
             try:
-                writer.finish(source.notes())
+                writer.finish(notes)
             finally:
                 out.complete()
+    return outcome(writer, out.file, notes)
+
+
+def outcome(writer: TraceWriter, path: Path, notes: list[str]) -> int:
+    """0, or the one-line error of a session that ended badly after it started."""
+    if writer.failed is not None:
+        raise TracerError(f"cannot write {path}: {writer.failed.strerror}; the session stopped"
+                          f" with {writer.events} events written and {writer.lost} lost:"
+                          f" free space in {path.parent} or set TRACER_OUTPUT_DIR elsewhere",
+                          exit_code=1)
+    failed = [n for n in notes if n.startswith("cleanup failed")]
+    if failed:
+        raise TracerError(failed[0], exit_code=1)
     return 0
 
 

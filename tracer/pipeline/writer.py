@@ -3,12 +3,29 @@
 from __future__ import annotations
 
 import errno
+import fcntl
 import os
+import stat
 import time
 
 # A FIFO nobody reads fills up; keep this much pending before counting lines as lost.
 FIFO_BACKLOG = 64 << 20
 CHUNK = 1 << 20
+# The output filesystem refused more data: the session stops, and what was not
+# written is counted as lost, never silently dropped.
+FULL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO})
+
+
+def _position(fd: int) -> int | None:
+    """Where the next write lands in a regular file; None for pipes and terminals."""
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        if fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_APPEND:
+            return os.fstat(fd).st_size
+        return os.lseek(fd, 0, os.SEEK_CUR)
+    except OSError:
+        return None
 
 
 class TraceWriter:
@@ -22,9 +39,21 @@ class TraceWriter:
         self._parts: list[str] = []
         self._size = 0
         self._pending = b""  # FIFO only: bytes the reader has not taken yet
+        self._queued = 0  # events in _parts
+        self.offset = _position(fd)  # end of the last whole chunk (a full file is cut back to it)
+        self.failed: OSError | None = None  # the write error that stopped the output
+
+    def _drop(self, events: int) -> None:
+        self.events -= events
+        self.lost += events
 
     def write(self, text: str, events: int) -> None:
         """Queue `text` (whole lines) that holds `events` events."""
+        if self.failed is not None:
+            self.events += events
+            self._drop(events)
+            return
+        self._queued += events
         self._parts.append(text)
         self._size += len(text)
         self.events += events
@@ -44,6 +73,7 @@ class TraceWriter:
         if not self._parts and not self._pending:
             return
         data = self._pending + "".join(self._parts).encode("utf-8", "backslashreplace")
+        events, self._queued = self._queued, 0
         self._parts.clear()
         self._size = 0
         view = memoryview(data)
@@ -55,8 +85,13 @@ class TraceWriter:
             except OSError as e:
                 if e.errno == errno.EINTR:
                     continue
-                raise
+                if e.errno not in FULL:
+                    raise
+                self._fail(e, events)
+                return
             view = view[n:]
+        if not self.fifo and self.offset is not None:
+            self.offset += len(data)
         self._pending = bytes(view)
         if len(self._pending) > FIFO_BACKLOG:  # the reader stalled: drop, but say so
             dropped = self._pending.count(b"\n")
@@ -64,11 +99,43 @@ class TraceWriter:
             self.lost += dropped
             self._parts.append(f"LOST {dropped} lines (trace pipe reader too slow)\n")
 
+    def _fail(self, err: OSError, events: int) -> None:
+        """The chunk did not fit: cut the file back to its last whole chunk (no half
+        line) and count the chunk's events as lost."""
+        self.failed = err
+        self._drop(events)
+        self._pending = b""
+        self._cut()
+
+    def _cut(self) -> None:
+        if not self.fifo and self.offset is not None:
+            try:
+                os.ftruncate(self.fd, self.offset)
+                os.lseek(self.fd, self.offset, os.SEEK_SET)
+            except OSError:
+                pass  # not a regular file (stdout of tracer trace)
+
+    def _last_line(self, text: str) -> None:
+        """After a failure, one more try for the closing line (cutting the chunk freed space)."""
+        data = text.encode()
+        try:
+            if os.write(self.fd, data) == len(data):
+                return
+        except OSError:
+            pass
+        self._cut()
+
     def finish(self, notes: list[str] | None = None) -> None:
         for n in notes or []:
             self.note(n)
-        self.note(f"tracer stopped: {self.events} events written, {self.lost} events lost")
-        self.flush()
+        if self.failed is None:
+            self.note(f"tracer stopped: {self.events} events written, {self.lost} events lost")
+            self.flush()
+        if self.failed is not None:
+            self._last_line(f"# tracer stopped: {self.events} events written, {self.lost} events"
+                            f" lost (output stopped: {self.failed.strerror})\n")
+            os.close(self.fd)
+            return
         deadline = time.monotonic() + 1.0  # a FIFO reader gets a moment, never a hang
         while self._pending and time.monotonic() < deadline:
             time.sleep(0.02)

@@ -1,0 +1,138 @@
+"""Faults a node agent's machine meets: stop under load, a full disk, a dead parent, early signals."""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from kernel_state import leftovers
+from test_manager_contract import ROOT, Run
+
+MANAGER = {sub: ROOT / "trace-hooks" / sub / "manager.py" for sub in ("ebpf", "ftrace")}
+CLOSING = re.compile(r"# tracer stopped: (\d+) events written, (\d+) events lost.*")
+
+
+@pytest.fixture(scope="module")
+def getppid_exe(tmp_path_factory):
+    exe = tmp_path_factory.mktemp("bin") / "getppid"
+    subprocess.run(["gcc", "-O2", "-o", str(exe), str(ROOT / "bench/getppid.c")], check=True)
+    return exe
+
+
+def left_since(before: set[str], settle: float = 1.0) -> list[str]:
+    """Our objects in the kernel now that were not there at `before` (other runs' are not ours)."""
+    return [x for x in leftovers(settle) if x not in before]
+
+
+def closing(path: Path) -> tuple[int, int]:
+    last = path.read_text().splitlines()[-1]
+    m = CLOSING.fullmatch(last)
+    assert m, last
+    return int(m.group(1)), int(m.group(2))
+
+
+def test_stop_right_after_a_busy_process_exits_writes_or_counts_every_call(getppid_exe, outdir):
+    """300k calls, SIGINT the moment the process exits: what the buffer held is written."""
+    calls = 300_000
+    work = subprocess.Popen([str(getppid_exe), str(calls)], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True, env={**os.environ, "WAIT": "1"})
+    run = Run("ebpf", "ebpf-syscalls", f"--pid {work.pid} --syscalls getppid")
+    path = run.path(timeout=20)
+    work.communicate("x")
+    rc, out, err, took = run.stop()
+    assert (rc, out, err) == (0, "", "")
+    written, lost = closing(path)
+    events = sum(1 for ln in path.read_text().splitlines() if "getppid()" in ln)
+    assert events == written
+    assert written + lost == calls, (written, lost)
+    print(f"300k calls, stop at exit: {written} written + {lost} lost = {written + lost}")
+
+
+@pytest.fixture
+def small_fs(tmp_path, monkeypatch):
+    """A 1 MB tmpfs as TRACER_OUTPUT_DIR (mounted here, unmounted after)."""
+    d = tmp_path / "full"
+    d.mkdir(mode=0o700)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m,mode=0700", "tracer-test", str(d)],
+                   check=True)
+    monkeypatch.setenv("TRACER_OUTPUT_DIR", str(d))
+    yield d
+    subprocess.run(["umount", str(d)], check=True)
+
+
+@pytest.mark.parametrize("sub,hook", [("ebpf", "ebpf-syscalls"), ("ftrace", "ftrace-syscalls")])
+def test_a_full_output_filesystem_stops_cleanly_and_counts_the_loss(sub, hook, getppid_exe, small_fs):
+    work = subprocess.Popen([str(getppid_exe), "3000000"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True, env={**os.environ, "WAIT": "1"})
+    args = f"--pid {work.pid}" + (" --syscalls getppid" if sub == "ebpf" else "")
+    before = set(leftovers(settle=0))
+    run = Run(sub, hook, args)
+    path = run.path(timeout=20)
+    work.stdin.write("x")
+    work.stdin.flush()
+    try:
+        rc = run.proc.wait(timeout=20)  # it stops by itself
+    finally:
+        work.kill()
+        work.wait()
+    out, err = run.proc.communicate()
+    assert rc != 0 and out == ""
+    assert len(err.splitlines()) == 1 and "No space left on device" in err, err
+    m = re.search(r"(\d+) events written and (\d+) lost", err)
+    assert m and int(m.group(2)) > 0, err
+    text = path.read_text()
+    assert text.endswith("\n"), "the file must end with a whole line"
+    assert CLOSING.fullmatch(text.splitlines()[-1]), text.splitlines()[-1]
+    assert left_since(before) == []
+
+
+def test_a_manager_whose_parent_dies_stops_and_cleans_up(workload, outdir):
+    """The agent is SIGKILLed: its manager notices and stops as if sent SIGINT."""
+    w = workload()
+    before = set(leftovers(settle=0))
+    parent = subprocess.Popen(
+        [sys.executable, "-c",
+         "import subprocess, sys; p = subprocess.Popen(sys.argv[1:]); print(p.pid, flush=True);"
+         " p.wait()", str(MANAGER["ftrace"]), "--run", "ftrace-syscalls", "--args", f"--pid {w.pid}"],
+        stdout=subprocess.PIPE, text=True, cwd=MANAGER["ftrace"].parent)
+    pid = int(parent.stdout.readline())
+    path = Path(parent.stdout.readline().strip())
+    assert path.exists()
+    os.kill(parent.pid, signal.SIGKILL)
+    parent.wait()
+    deadline = time.monotonic() + 3
+    while time.monotonic() < deadline and _alive(pid):
+        time.sleep(0.05)
+    assert not _alive(pid), "the manager outlived its parent"
+    assert path.read_text().splitlines()[-1].startswith("# tracer stopped:")
+    assert left_since(before) == []
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.parametrize("sub,hook", [("ftrace", "ftrace-sched"), ("ebpf", "ebpf-process")])
+def test_a_stop_signal_in_the_first_milliseconds_never_prints_a_traceback(sub, hook, workload, outdir):
+    w = workload()
+    rng = random.Random(12)
+    for i in range(15):
+        proc = subprocess.Popen([str(MANAGER[sub]), "--run", hook, "--args", f"--pid {w.pid}"],
+                                cwd=MANAGER[sub].parent, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        time.sleep(rng.uniform(0, 0.06))
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=15)
+        assert err == "", (i, err)
+        assert proc.returncode in (0, 130, -signal.SIGINT), (i, proc.returncode)
+    assert not list(outdir.iterdir()) or all(p.stat().st_size > 0 for p in outdir.iterdir())
