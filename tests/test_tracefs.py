@@ -90,7 +90,8 @@ def test_find_tracefs_bad_path_is_a_clear_error(tmp_path, monkeypatch):
 # -- instances ----------------------------------------------------------------------------
 
 def test_instance_name_prefix_and_owner_suffix(inst):
-    assert inst.name == f"tracer_test_{os.getpid()}"
+    assert inst.name == naming.owned_name("test")
+    assert inst.name == f"tracer_test_{os.getpid()}s{naming.start_time(os.getpid())}"
     assert inst.path.is_dir()
     assert naming.owner_pid(inst.name) == os.getpid()
     assert Instance.find(inst.name).path == inst.path
@@ -100,7 +101,7 @@ def test_instance_name_prefix_and_owner_suffix(inst):
 def test_instance_names_are_unique(inst):
     other = Instance.create("test")
     try:
-        assert other.name == f"tracer_test-2_{os.getpid()}"
+        assert other.name == naming.owned_name("test-2")
         assert other.path.is_dir()
     finally:
         other.destroy()

@@ -14,7 +14,7 @@ import re
 from tracer import paths
 from tracer.containers import names, scan
 from tracer.containers.model import ID_LEN, Container
-from tracer.errors import TracerError
+from tracer.errors import TracerError, quote
 
 MIN_PREFIX = 4
 _HEX = re.compile(r"[0-9a-f]+")
@@ -30,7 +30,7 @@ def _strip(ref: str) -> str:
 
 
 def _unknown(ref: str) -> TracerError:
-    return TracerError(f"no running container matches '{ref}': see 'tracer containers'")
+    return TracerError(f"no running container matches {quote(ref)}: see 'tracer containers'")
 
 
 def _one(ref: str, running: dict[str, Container], by_name: dict[str, str]) -> Container:
@@ -40,24 +40,24 @@ def _one(ref: str, running: dict[str, Container], by_name: dict[str, str]) -> Co
         return running[low]
     named = sorted(cid for cid, name in by_name.items() if name == key)
     if len(named) > 1:  # two runtimes may each have a container of that name
-        raise TracerError(f"container name '{ref}' is ambiguous, it is "
+        raise TracerError(f"container name {quote(ref)} is ambiguous, it is "
                           + ", ".join(f"{cid[:12]}" for cid in named) + ": give the id")
     if named:
         if named[0] in running:
             return running[named[0]]
-        raise TracerError(f"container '{ref}' ({named[0][:12]}) has no process in {paths.procfs()}:"
+        raise TracerError(f"container {quote(ref)} ({named[0][:12]}) has no process in {paths.procfs()}:"
                           " is it running, and is TRACER_PROCFS_PATH the host's /proc?")
     if not _HEX.fullmatch(low):
         raise _unknown(ref)
     if len(low) < MIN_PREFIX:
-        raise TracerError(f"no running container matches '{ref}': give at least {MIN_PREFIX}"
+        raise TracerError(f"no running container matches {quote(ref)}: give at least {MIN_PREFIX}"
                           " characters of its id, or its name; see 'tracer containers'")
     hits = sorted(cid for cid in running if cid.startswith(low))
     if not hits:
         raise _unknown(ref)
     if len(hits) > 1:
         listed = ", ".join(running[c].label for c in hits)
-        raise TracerError(f"container id '{ref}' is ambiguous, it matches {listed}:"
+        raise TracerError(f"container id {quote(ref)} is ambiguous, it matches {listed}:"
                           " give more characters")
     return running[hits[0]]
 

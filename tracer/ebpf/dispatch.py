@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from tracer.ebpf import compile as bpfc
-from tracer.errors import TracerError
+from tracer.errors import TracerError, quote
 from tracer.syscalls import desc, specs
 from tracer.syscalls.table import NR_MAX, Syscall
 
@@ -54,7 +54,7 @@ class Dispatcher:
     def __init__(self, mode: str, ringbuf: bool, buffer_size: int, follow_forks: bool = True,
                  extra_sources: tuple = ()) -> None:
         if mode not in FRONT_ENDS:
-            raise TracerError(f"unknown attach mode '{mode}': use one of {', '.join(FRONT_ENDS)}")
+            raise TracerError(f"unknown attach mode {quote(mode)}: use one of {', '.join(FRONT_ENDS)}")
         self.mode = mode
         self.ringbuf = ringbuf
         self.buffer_size = buffer_size

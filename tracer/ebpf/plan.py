@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from tracer import capabilities as cap
 from tracer.capabilities import Capabilities
-from tracer.errors import TracerError
+from tracer.errors import TracerError, quote
 from tracer.hooks.options import HookOptions
 from tracer.hooks.spec import Hook
 from tracer.syscalls import families, table
@@ -55,7 +55,7 @@ def select_syscalls(tab: SyscallTable, family: str | None, names: list[str] | No
     for n in names:
         sc = tab.get(n)  # unknown name: error with the closest names
         if sc.name not in allowed:
-            raise TracerError(f"syscall '{n}' is not one of the {family} syscalls of this hook:"
+            raise TracerError(f"syscall {quote(n)} is not one of the {family} syscalls of this hook:"
                               f" use ebpf-syscalls --syscalls {n}")
         chosen.append(sc)
     return chosen

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from tracer import paths
@@ -18,17 +19,40 @@ from tracer.pipeline.writer import TraceWriter
 TRACED_SLOT = 1  # the hooks give every traced PID the same handler set
 
 
-def descendants(pids: list[int]) -> list[int]:
-    """PIDs already started by the traced ones (fork following covers the later ones)."""
-    import psutil
-
-    psutil.PROCFS_PATH = str(paths.procfs())
-    found = []
-    for pid in pids:
+def parents() -> dict[int, int]:
+    """PID -> parent PID of every process, from one pass over procfs."""
+    out = {}
+    proc = paths.procfs()
+    for e in os.scandir(proc):
+        if not e.name.isascii() or not e.name.isdigit():
+            continue
         try:
-            found += [c.pid for c in psutil.Process(pid).children(recursive=True)]
-        except psutil.Error:
-            pass
+            with open(f"{proc}/{e.name}/stat", "rb") as f:
+                out[int(e.name)] = int(f.read().rsplit(b")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            pass  # gone meanwhile
+    return out
+
+
+def descendants(pids: list[int]) -> list[int]:
+    """PIDs already started by the traced ones (fork following covers the later ones).
+
+    One procfs pass for any number of PIDs (a scan per PID took 18 s for 1000 of them).
+    """
+    if not pids:
+        return []
+    children: dict[int, list[int]] = {}
+    for pid, ppid in parents().items():
+        children.setdefault(ppid, []).append(pid)
+    seen = set(pids)
+    found: list[int] = []
+    todo = list(pids)
+    while todo:
+        for child in children.get(todo.pop(), ()):
+            if child not in seen:
+                seen.add(child)
+                found.append(child)
+                todo.append(child)
     return found
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tracer import safefile
 from tracer.ebpf import compile as bpfc
 from tracer.ebpf.dispatch import MAX_SLOTS, Dispatcher, _pow2_pages, prog_types
 from tracer.errors import TracerError
@@ -46,6 +47,7 @@ class CompileErrors(TracerError):
 class UserModule:
     path: Path
     key: str  # content hash: the same file, changed, is a different module
+    text: str  # the bytes that were checked: exactly these are compiled
     syscalls: list[Syscall]
     bpf: Any = None
     fds: dict[str, int] = field(default_factory=dict)  # syscall name -> program fd
@@ -60,11 +62,11 @@ class UserModule:
 
 def parse(path: str | Path, table: SyscallTable) -> UserModule:
     """Read `path` and check what it declares, without compiling (no kernel involved)."""
-    p = Path(path).expanduser().resolve()
+    p, data = safefile.read_trusted(path, "handler file")
     try:
-        text = p.read_text()
-    except OSError as e:
-        raise TracerError(f"handler file {path}: {e.strerror or e}") from None
+        text = data.decode()
+    except UnicodeDecodeError:
+        raise TracerError(f"handler file {p} is not UTF-8 text") from None
     names = _HANDLER.findall(_COMMENTS.sub(" ", text))
     if not names:
         raise TracerError(f"handler file {p} defines no handler: {USAGE}")
@@ -80,11 +82,11 @@ def parse(path: str | Path, table: SyscallTable) -> UserModule:
         if sc in seen:
             raise TracerError(f"handler file {p}: two handlers for {sc.name}")
         seen.append(sc)
-    return UserModule(p, hashlib.sha256(text.encode()).hexdigest()[:16], seen)
+    return UserModule(p, hashlib.sha256(data).hexdigest()[:16], text, seen)
 
 
 def _text(mod: UserModule) -> str:
-    user = mod.path.read_text()
+    user = mod.text
     # api.h is put in front; an #include of it in the file is blanked (line numbers stay)
     user = _API_INCLUDE.sub("", user)
     return bpfc.source("api.h") + f'\n#line 1 "{mod.path}"\n' + user

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from tracer.capabilities import Capabilities
+from tracer.errors import TracerError, quote
 from tracer.ftrace.source import FtraceSession
 from tracer.hooks.options import HookOptions
 from tracer.hooks.spec import Hook
@@ -52,5 +54,19 @@ def _reset(session: FtraceSession) -> None:
         session.instance.set_tracer("nop")
 
 
+# A glob of kernel function names, nothing more: set_ftrace_filter also takes commands
+# ("func:traceoff", ":mod:", "!" and several lines), which a remote user must not send.
+_PATTERN = re.compile(r"[A-Za-z0-9_.*?\[\]]{1,128}", re.ASCII)
+
+
+def check_filter(pattern: str) -> None:
+    if not _PATTERN.fullmatch(pattern):
+        raise TracerError(f"--filter {quote(pattern)}: give a glob of kernel function names"
+                          " (letters, digits, '_', '.', '*', '?', [...]), e.g. 'vfs_*'")
+
+
 def create(hook: Hook, opts: HookOptions, caps: Capabilities) -> FtraceSession:
+    pattern = opts.extra.get("filter")
+    if pattern is not None:
+        check_filter(pattern)
     return FtraceSession(hook, opts, _configure, teardown=_reset)

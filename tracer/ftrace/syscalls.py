@@ -2,13 +2,30 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 from tracer.capabilities import Capabilities
-from tracer.errors import TracerError
+from tracer.errors import TracerError, quote
 from tracer.ftrace.source import FtraceSession, enable_all
 from tracer.hooks.options import HookOptions
 from tracer.hooks.spec import Hook
+from tracer.tracefs.mount import find_tracefs
 
 SYSTEM = "syscalls"
+
+
+def check_syscalls(names: list[str], tracefs: Path) -> None:
+    """Every name must be one of the kernel's own syscall events, checked against the listing
+    of events/syscalls before any path is built from a name (names come from remote users)."""
+    try:
+        known = set(os.listdir(tracefs / "events" / SYSTEM))
+    except OSError as e:
+        raise TracerError(f"cannot list {tracefs / 'events' / SYSTEM}: {e.strerror}") from None
+    unknown = [n for n in names if f"sys_enter_{n}" not in known or f"sys_exit_{n}" not in known]
+    if unknown:
+        raise TracerError(f"--syscalls: no tracepoint for {', '.join(quote(n) for n in unknown[:5])}"
+                          f" on this kernel (see {tracefs / 'events' / SYSTEM})")
 
 
 def events_for(session: FtraceSession, names: list[str] | None) -> list[tuple[str, str | None]]:
@@ -17,10 +34,7 @@ def events_for(session: FtraceSession, names: list[str] | None) -> list[tuple[st
         return [(SYSTEM, None)]
     inst = session.instance
     assert inst is not None
-    unknown = [n for n in names if not inst.has_event(SYSTEM, f"sys_enter_{n}")]
-    if unknown:
-        raise TracerError(f"--syscalls: no tracepoint for {', '.join(unknown)} on this kernel"
-                          f" (see {inst.tracefs / 'events' / SYSTEM})")
+    check_syscalls(names, inst.tracefs)
     out: list[tuple[str, str | None]] = []
     for n in dict.fromkeys(names):
         out += [(SYSTEM, f"sys_enter_{n}"), (SYSTEM, f"sys_exit_{n}")]
@@ -32,4 +46,7 @@ def _configure(session: FtraceSession) -> None:
 
 
 def create(hook: Hook, opts: HookOptions, caps: Capabilities) -> FtraceSession:
+    names = opts.extra.get("syscalls")
+    if names:
+        check_syscalls(names, caps.tracefs or find_tracefs())
     return FtraceSession(hook, opts, _configure)

@@ -7,6 +7,8 @@ by the event-fork / function-fork options instead.
 
 from __future__ import annotations
 
+import os
+
 from tracer import paths
 from tracer.errors import TracerError
 from tracer.hooks.options import HookOptions
@@ -22,6 +24,8 @@ def task_ids(pid: int) -> list[int]:
 
 
 def task_ids_if_alive(pid: int) -> list[int]:
+    if pid == os.getpid():
+        return []
     try:
         return task_ids(pid)
     except TracerError:
@@ -29,8 +33,13 @@ def task_ids_if_alive(pid: int) -> list[int]:
 
 
 def resolve(opts: HookOptions) -> list[int]:
-    """Every task ID to put in the PID filter (processes and their threads)."""
-    tids: list[int] = []
+    """Every task ID to put in the PID filter (processes and their threads), each once.
+
+    Never ours: a container that holds the tracer would otherwise have it trace its own
+    writes, each traced write making more to write.
+    """
+    tids: dict[int, None] = {}
     for pid in opts.pids:
-        tids += [t for t in task_ids(pid) if t not in tids]
-    return tids
+        if pid != os.getpid():
+            tids.update(dict.fromkeys(task_ids(pid)))
+    return list(tids)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shlex
 from dataclasses import dataclass, field
 from typing import Any
 
 from tracer import paths
-from tracer.errors import TracerError
+from tracer.errors import TracerError, quote, usage_message
 from tracer.hooks.spec import Hook, Option
 
 FORMATS = ("text", "json")
@@ -29,7 +30,7 @@ class HookOptions:
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # argparse would print usage and exit(2)
-        raise TracerError(f"--args for {self.prog}: {message}; see --describe {self.prog}")
+        raise TracerError(f"--args for {self.prog}: {usage_message(message)}; see --describe {self.prog}")
 
 
 def common_options() -> tuple[Option, ...]:
@@ -43,18 +44,44 @@ def common_options() -> tuple[Option, ...]:
                default="text"),
         Option("--no-follow-forks", "trace only the given PIDs, not the children they start",
                kind="flag"),
-        Option("--buffer-size", "kernel buffer size, e.g. 8M or 512K", metavar="SIZE"),
+        Option("--buffer-size", "kernel buffer size, all CPUs together, e.g. 8M or 512K"
+               " (64K to 1G, at most half the available memory)", metavar="SIZE"),
     )
 
 
+# Option values are ASCII: str.isdigit() and \d also take '²' or Arabic-Indic digits.
+_SIZE = re.compile(r"([0-9]{1,13})([KkMmGg]?)[Bb]?", re.ASCII)
+_PID = re.compile(r"[0-9]{1,10}", re.ASCII)
+_INT = re.compile(r"-?[0-9]{1,18}", re.ASCII)
+# Values of list options name kernel objects (syscalls, events): identifiers only, so
+# no value can carry '/', '..' or a newline into a tracefs path or control file.
+_NAME = re.compile(r"[A-Za-z0-9_]{1,64}", re.ASCII)
+
+
 def parse_size(text: str) -> int:
-    m = re.fullmatch(r"(\d+)([KkMmGg]?)[Bb]?", text.strip())
+    m = _SIZE.fullmatch(text.strip())
     if not m:
-        raise TracerError(f"bad --buffer-size '{text}': give a size such as 8M or 512K")
+        raise TracerError(f"bad --buffer-size {quote(text)}: give a size such as 8M or 512K")
     n = int(m.group(1)) << {"": 0, "k": 10, "m": 20, "g": 30}[m.group(2).lower()]
     if not MIN_BUFFER <= n <= MAX_BUFFER:
-        raise TracerError(f"--buffer-size {text} out of range: give 64K to 1G")
+        raise TracerError(f"--buffer-size {quote(text)} out of range: give 64K to 1G (the total,"
+                          " across CPUs)")
+    avail = mem_available()
+    if avail and n > avail // 2:
+        raise TracerError(f"--buffer-size {quote(text)} is more than half of the memory available"
+                          f" ({avail >> 20} MiB): give a smaller size")
     return n
+
+
+def mem_available() -> int | None:
+    """MemAvailable of /proc/meminfo in bytes (None if unknown)."""
+    try:
+        for line in (paths.procfs() / "meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
 
 
 def pid_max() -> int:
@@ -64,17 +91,53 @@ def pid_max() -> int:
         return 4194304
 
 
+def pid_number(text: str) -> int:
+    """The number an ASCII decimal PID stands for, or the one-line error (no lookup)."""
+    if not _PID.fullmatch(text):
+        raise TracerError(f"bad PID {quote(text)}: PIDs are positive decimal integers (0-9)")
+    return int(text)
+
+
+def live_pids() -> set[int]:
+    """Every PID in procfs, from one directory listing."""
+    try:
+        return {int(e.name) for e in os.scandir(paths.procfs()) if _PID.fullmatch(e.name)}
+    except OSError as e:
+        raise TracerError(f"cannot list {paths.procfs()}: {e.strerror}") from None
+
+
+def check_pids(texts: list[str]) -> list[int]:
+    """The PIDs of `texts` (each once, in order), all running now, none of them us.
+
+    One procfs listing serves them all: a thousand PIDs are checked in milliseconds.
+    """
+    pids = list(dict.fromkeys(pid_number(t) for t in texts))
+    if not pids:
+        return []
+    limit, alive = pid_max(), live_pids()
+    for pid in pids:
+        if not 1 <= pid <= limit:
+            raise TracerError(f"PID {pid} out of range: pid_max is {limit}")
+        if pid not in alive:
+            raise TracerError(f"PID {pid} does not exist (no {paths.procfs() / str(pid)}):"
+                              " pass the PID of a running process")
+        if pid == os.getpid():
+            raise TracerError(f"PID {pid} is this tracer itself: it never traces itself or its"
+                              " own writes; pass the PIDs of the processes to trace")
+    return pids
+
+
 def check_pid(text: str) -> int:
     """A PID that exists now, or the one-line error saying what is wrong with it."""
-    if not re.fullmatch(r"\d+", text):
-        raise TracerError(f"bad PID '{text}': PIDs are positive integers")
-    pid, limit = int(text), pid_max()
-    if not 1 <= pid <= limit:
-        raise TracerError(f"PID {pid} out of range: pid_max is {limit}")
-    if not (paths.procfs() / str(pid)).is_dir():
-        raise TracerError(f"PID {pid} does not exist (no {paths.procfs() / str(pid)}):"
-                          " pass the PID of a running process")
-    return pid
+    return check_pids([text])[0]
+
+
+def check_names(flag: str, values: list[str], hook: str) -> list[str]:
+    for v in values:
+        if not _NAME.fullmatch(v):
+            raise TracerError(f"{flag}: bad name {quote(v)}: names are letters, digits and '_';"
+                              f" see --describe {hook}")
+    return list(dict.fromkeys(values))
 
 
 def _add(parser: argparse.ArgumentParser, opt: Option) -> None:
@@ -93,13 +156,13 @@ def parse(hook: Hook, args: str, need_target: bool = True) -> HookOptions:
     try:
         tokens = shlex.split(args or "")
     except ValueError as e:
-        raise TracerError(f"--args '{args}' cannot be split: {e}") from None
+        raise TracerError(f"--args {quote(args)} cannot be split: {e}") from None
     parser = _Parser(prog=hook.name, add_help=False, allow_abbrev=False)
     for opt in common_options() + hook.options:
         _add(parser, opt)
     ns = vars(parser.parse_args(tokens))
     opts = HookOptions(
-        pids=[check_pid(p) for p in ns.pop("pid")],
+        pids=check_pids(ns.pop("pid")),
         containers=ns.pop("container"),
         format=ns.pop("format"),
         follow_forks=not ns.pop("no_follow_forks"),
@@ -112,9 +175,10 @@ def parse(hook: Hook, args: str, need_target: bool = True) -> HookOptions:
             value = [v for v in value.split(",") if v]
             if not value:
                 raise TracerError(f"{opt.flag} needs a comma-separated list; see --describe {hook.name}")
+            value = check_names(opt.flag, value, hook.name)
         elif opt.kind == "int" and value is not None:
-            if not re.fullmatch(r"-?\d+", str(value)):
-                raise TracerError(f"{opt.flag} needs an integer, not '{value}'")
+            if not _INT.fullmatch(str(value)):
+                raise TracerError(f"{opt.flag} needs an integer, not {quote(value)}")
             value = int(value)
         opts.extra[opt.dest] = value
     if need_target and not opts.pids and not opts.containers:

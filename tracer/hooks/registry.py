@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tracer.errors import TracerError
+from tracer.errors import TracerError, quote
 from tracer.hooks.spec import Hook
 
 SUBSYSTEMS = ("ebpf", "ftrace")
@@ -22,4 +22,4 @@ def get(name: str, subsystem: str | None = None) -> Hook:
             return h
     names = ", ".join(h.name for h in hooks(subsystem))
     where = f"the {subsystem} manager" if subsystem else "tracer"
-    raise TracerError(f"unknown hook '{name}' for {where}: use one of {names} (see --get-all)")
+    raise TracerError(f"unknown hook {quote(name)} for {where}: use one of {names} (see --get-all)")

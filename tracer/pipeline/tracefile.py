@@ -23,7 +23,7 @@ import sys
 import time
 from pathlib import Path
 
-from tracer import paths
+from tracer import paths, safefile
 from tracer.errors import TracerError
 
 MODES = ("paced", "fifo", "file")
@@ -32,8 +32,7 @@ FEEDER = Path(__file__).with_name("feeder.py")
 
 def _open_dir(d: Path) -> int:
     try:
-        d.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(d, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        fd = safefile.open_dir(d, make=True)  # refuses a directory others can write to
     except OSError as e:
         raise TracerError(f"cannot use output directory {d}: {e.strerror};"
                           f" set {paths.OUTPUT_DIR_ENV} to a writable directory") from None
@@ -107,8 +106,7 @@ def create(hook_name: str) -> TraceOutput:
     base = f"{safe}-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{secrets.token_hex(4)}"
     made: list[str] = []
     try:
-        fd = os.open(base + ".txt", os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
-                     0o600, dir_fd=dfd)
+        fd = safefile.create_new(base + ".txt", dfd)
         made.append(base + ".txt")
         os.fchmod(fd, 0o600)  # the umask may have taken bits away; never added any
         if mode != "file":

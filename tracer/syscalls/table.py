@@ -11,7 +11,7 @@ import functools
 from dataclasses import dataclass
 from pathlib import Path
 
-from tracer.errors import TracerError
+from tracer.errors import TracerError, quote
 from tracer.syscalls.formats import Field, read_format
 
 NR_MAX = 512  # size of the per-slot dispatch tables; above every x86_64 syscall number
@@ -53,7 +53,7 @@ class SyscallTable:
         if s is None:
             close = difflib.get_close_matches(name, list(self.by_name), n=3)
             hint = f"; did you mean {' or '.join(close)}?" if close else "; see 'tracer syscalls'"
-            raise TracerError(f"unknown syscall '{name}' on this kernel{hint}")
+            raise TracerError(f"unknown syscall {quote(name)} on this kernel{hint}")
         return s
 
 

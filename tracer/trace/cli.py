@@ -40,6 +40,9 @@ def _absolute(handlers_spec: str) -> str:
 def _ctl(ns: argparse.Namespace) -> int:
     from tracer.trace import control
 
+    if os.geteuid() != 0:
+        raise TracerError("'tracer ctl' needs root: the control socket of a running 'tracer trace'"
+                          " is root's only; run it as root (sudo tracer ctl ...)")
     if ns.op == "add":
         req = {"op": "add", "specs": [_absolute(s) for s in ns.specs]}
     elif ns.op == "remove":

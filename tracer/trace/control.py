@@ -12,6 +12,7 @@ import os
 import socket
 import struct
 import threading
+import time
 from pathlib import Path
 from typing import Callable
 
@@ -20,6 +21,7 @@ from tracer.errors import TracerError
 
 MAX_REQUEST = 1 << 16
 CLIENT_TIMEOUT = 120.0  # a handler file compiles in about a second; a busy machine, more
+REQUEST_WAIT = 5.0  # seconds a connected client has to send its request
 
 
 def sock_dir() -> Path:
@@ -36,10 +38,16 @@ def peer_uid(conn: socket.socket) -> int:
     return uid
 
 
-def _read_line(conn: socket.socket) -> bytes:
+def _read_line(conn: socket.socket, give_up: Callable[[], bool] = lambda: False) -> bytes:
+    """One line; `give_up` is asked at each socket timeout (a silent client)."""
     data = b""
     while b"\n" not in data and len(data) < MAX_REQUEST:
-        chunk = conn.recv(4096)
+        try:
+            chunk = conn.recv(4096)
+        except socket.timeout:
+            if give_up():
+                raise
+            continue
         if not chunk:
             break
         data += chunk
@@ -86,24 +94,29 @@ class ControlServer:
             except OSError:
                 return
             with conn:
-                conn.settimeout(10)
+                # A client that connects and says nothing is dropped after REQUEST_WAIT s,
+                # or at once when we stop: it never delays a stop.
+                conn.settimeout(0.1)
+                until = time.monotonic() + REQUEST_WAIT
                 try:
-                    self._one(conn)
+                    self._one(conn, lambda u=until: self.stopping or time.monotonic() > u)
                 except OSError:
-                    pass  # the client went away
+                    pass  # the client went away, or was too slow
 
-    def _one(self, conn: socket.socket) -> None:
+    def _one(self, conn: socket.socket, give_up: Callable[[], bool]) -> None:
         if peer_uid(conn) != 0:
             conn.sendall(b'{"ok": false, "error": "only root may control a running tracer"}\n')
             return
         try:
-            req = json.loads(_read_line(conn) or b"null")
+            req = json.loads(_read_line(conn, give_up) or b"null")
             if not isinstance(req, dict):
                 raise ValueError("not an object")
         except ValueError as e:
             conn.sendall((json.dumps({"ok": False, "error": f"bad request: {e}"}) + "\n").encode())
             return
-        conn.sendall((json.dumps(self.handle(req)) + "\n").encode())
+        reply = (json.dumps(self.handle(req)) + "\n").encode()
+        conn.settimeout(1.0)  # a client that does not read its reply is not waited for long
+        conn.sendall(reply)
 
     def close(self) -> None:
         self.stopping = True

@@ -13,11 +13,12 @@ import sys
 import time
 
 from tracer import capabilities as cap
+from tracer import safefile
 from tracer.ebpf import plan
 from tracer.ebpf.consumer import Consumer
 from tracer.ebpf.dispatch import Dispatcher
 from tracer.ebpf.lines import LineMaker
-from tracer.errors import TracerError
+from tracer.errors import TracerError, quote
 from tracer.pipeline.session import StopFlag, install_stop_handlers
 from tracer.pipeline.writer import TraceWriter
 from tracer.syscalls import table as systable
@@ -89,7 +90,7 @@ class TraceRun:
             elif op == "list":
                 lines = self.state.listing()
             else:
-                raise TracerError(f"unknown request '{op}'")
+                raise TracerError(f"unknown request {quote(op)}")
         except TracerError as e:
             return {"ok": False, "error": str(e)}
         except Exception as e:  # a bug must not kill the tracer: report it to the client
@@ -103,7 +104,7 @@ class TraceRun:
     def loop(self, writer: TraceWriter, stop: StopFlag) -> None:
         assert self.consumer is not None
         try:
-            while not stop.stopped:
+            while not stop.stopped and writer.failed is None:
                 self.consumer.drain(writer, POLL)
                 writer.flush()
         except BrokenPipeError:
@@ -135,14 +136,17 @@ class TraceRun:
 
 
 def run(specs: list[str], output: str | None, as_json: bool, follow: bool) -> int:
+    from tracer import early
+
     tr = TraceRun(specs, output, as_json, follow)
     # stop signals during start-up: stop cleanly too, not with a traceback
-    stop = install_stop_handlers()
+    stop = install_stop_handlers(early.PPID)
+    for sig in early.received:
+        stop(sig, None)
+    if stop.stopped:  # told to stop before anything was attached
+        return 0
     if output:
-        try:
-            fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
-        except OSError as e:
-            raise TracerError(f"cannot write {output}: {e.strerror}") from None
+        fd = safefile.create_output(output)
     else:
         sys.stdout.flush()
         fd = os.dup(1)
@@ -151,6 +155,8 @@ def run(specs: list[str], output: str | None, as_json: bool, follow: bool) -> in
         tr.start()
     except BaseException:
         os.close(fd)
+        if output:  # ours, new and empty: nothing to keep
+            os.unlink(output)
         raise
     try:
         tr.loop(writer, stop)
@@ -163,6 +169,10 @@ def run(specs: list[str], output: str | None, as_json: bool, follow: bool) -> in
             except BrokenPipeError:
                 discard(writer)
                 _finish(writer, as_json)
+    if writer.failed is not None:
+        where = output or "standard output"
+        raise TracerError(f"cannot write {where}: {writer.failed.strerror}; stopped with"
+                          f" {writer.events} events written and {writer.lost} lost", exit_code=1)
     return 0
 
 

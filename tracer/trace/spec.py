@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from tracer import paths
-from tracer.errors import TracerError
+from tracer.errors import TracerError, quote
 from tracer.syscalls import families
 
 SYNTAX = "expected [PID[,PID...]:]HANDLER[,HANDLER...], e.g. 1234,5678:openat,read"
@@ -28,6 +28,11 @@ class Spec:
     text: str
 
 
+def is_pid(text: str) -> bool:
+    """ASCII decimal digits only ('²'.isdigit() is True, int('²') fails)."""
+    return text.isascii() and text.isdigit() and len(text) <= 10
+
+
 def is_file(handler: str) -> bool:
     return "/" in handler or handler.endswith(".c")
 
@@ -38,16 +43,16 @@ def parse(text: str) -> Spec:
     if colon and "/" not in left:  # a colon after a path's '/' belongs to the path
         targets, handlers = left, right
         if not targets:
-            raise TracerError(f"bad spec '{text}': nothing before ':'; {SYNTAX}")
+            raise TracerError(f"bad spec {quote(text)}: nothing before ':'; {SYNTAX}")
         tlist = tuple(t.strip() for t in targets.split(","))
     else:
         handlers, tlist = text, ()
     hlist = tuple(h.strip() for h in handlers.split(","))
     if not handlers or any(not h for h in hlist) or any(not t for t in tlist):
-        raise TracerError(f"bad spec '{text}': {SYNTAX}")
+        raise TracerError(f"bad spec {quote(text)}: {SYNTAX}")
     for t in tlist:
-        if not t.isdigit() and not any(t.startswith(k) for k in TARGET_KINDS):
-            raise TracerError(f"bad spec '{text}': '{t}' is not a PID; {SYNTAX}")
+        if not is_pid(t) and not any(t.startswith(k) for k in TARGET_KINDS):
+            raise TracerError(f"bad spec {quote(text)}: {quote(t)} is not a PID; {SYNTAX}")
     return Spec(tlist, hlist, text)
 
 
@@ -57,7 +62,7 @@ def pid_exists(pid: int) -> bool:
 
 def resolve_target(target: str) -> list[int]:
     """The PIDs `target` stands for; an error if there are none."""
-    if target.isdigit():
+    if is_pid(target):
         pid = int(target)
         if pid <= 0 or not pid_exists(pid):
             raise TracerError(f"no process with PID {target}")
@@ -68,9 +73,9 @@ def resolve_target(target: str) -> list[int]:
         if target.startswith(prefix):
             pids = resolve(target[len(prefix):])
             if not pids:
-                raise TracerError(f"'{target}' has no processes")
+                raise TracerError(f"{quote(target)} has no processes")
             return pids
-    raise TracerError(f"'{target}' is not a PID; {SYNTAX}")
+    raise TracerError(f"{quote(target)} is not a PID; {SYNTAX}")
 
 
 def resolve_targets(targets: tuple[str, ...]) -> list[int]:

@@ -186,7 +186,7 @@ class TraceState:
         """`PID[,PID...]` (all their handlers), `PID:HANDLER,...`, or `HANDLER,...` (default set)."""
         with self.lock:
             try:
-                if all(t.strip().isdigit() for t in text.split(",")):
+                if all(sp.is_pid(t.strip()) for t in text.split(",")):
                     targets, handlers = tuple(t.strip() for t in text.split(",")), ()
                 else:
                     spec = sp.parse(text)
@@ -206,7 +206,7 @@ class TraceState:
                     return [f"default: {self._show(self.slots[0])}"]
                 pids = []
                 for t in targets:
-                    pids += [int(t)] if t.isdigit() else sp.resolve_target(t)
+                    pids += [int(t)] if sp.is_pid(t) else sp.resolve_target(t)
                 out = []
                 for pid in pids:
                     if pid not in self.pids:

@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tracer.errors import TracerError
+from tracer.errors import TracerError, quote
 from tracer.tracefs import errorlog, events, instance
 from tracer.tracefs.mount import find_tracefs
 
@@ -86,15 +86,16 @@ class DynEvent:
         ctl = self.control_file()
         _write_command(self.root, ctl, self.command(), f"create {self.kind} {self.system}/{self.event}")
 
-    def destroy(self, force: bool = False) -> None:
-        """Remove the event. With `force`, first disable it in every instance that enabled it.
+    def destroy(self, force: bool = False, roots: list[Path] | None = None) -> None:
+        """Remove the event. With `force`, first disable it in every instance that enabled it
+        (or in `roots` only: opening another session's files makes its rmdir fail).
 
         Without force an enabled event makes the kernel answer EBUSY, reported as such.
         """
         root = self.root
         ctl = self.control_file()
         if force:
-            for r in instance.roots(root):
+            for r in instance.roots(root) if roots is None else roots:
                 enable = r / "events" / self.system / self.event / "enable"
                 try:
                     if enable.read_text().strip() != "0":
@@ -108,7 +109,7 @@ class DynEvent:
 def control_file(kind: str, tracefs: Path | None = None) -> Path:
     """The tracefs file that creates events of `kind`, or a TracerError if the kernel has none."""
     if kind not in KINDS:
-        raise TracerError(f"unknown dynamic event kind '{kind}': use one of {', '.join(KINDS)}")
+        raise TracerError(f"unknown dynamic event kind {quote(kind)}: use one of {', '.join(KINDS)}")
     tracefs = tracefs or find_tracefs()
     ctl = tracefs / _CONTROL[kind]
     if not ctl.exists():
@@ -136,7 +137,7 @@ def _write_command(tracefs: Path, ctl: Path, command: str, what: str) -> None:
 
 def _check_name(what: str, name: str) -> None:
     if not _IDENT.fullmatch(name):
-        raise TracerError(f"bad {what} name '{name}': use letters, digits and '_' (not first a digit)")
+        raise TracerError(f"bad {what} name {quote(name)}: use letters, digits and '_' (not first a digit)")
 
 
 def _alloc(kind: str, system: str | None, event: str | None, address: str, fmt: str | None,

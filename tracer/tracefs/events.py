@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tracer.errors import TracerError
+from tracer.errors import TracerError, quote
 from tracer.tracefs import files
 
 # Files that sit beside the system directories, not event systems themselves.
@@ -20,7 +20,7 @@ def systems(root: Path) -> list[str]:
 def events(root: Path, system: str) -> list[str]:
     d = root / "events" / system
     if not d.is_dir():
-        raise TracerError(f"no event system '{system}' in {root / 'events'}")
+        raise TracerError(f"no event system {quote(system)} in {root / 'events'}")
     return sorted(p.name for p in d.iterdir() if p.is_dir())
 
 
@@ -59,7 +59,8 @@ def set_filter(root: Path, system: str, event: str | None, expr: str) -> None:
     except TracerError:
         # The kernel explains a bad filter by reading it back.
         detail = " ".join(files.read(d / "filter").split()) if event else ""
-        raise TracerError(f"bad filter '{expr}' for {name}: {detail or 'rejected by the kernel'}") from None
+        raise TracerError(f"bad filter {quote(expr)} for {name}:"
+                          f" {detail or 'rejected by the kernel'}") from None
 
 
 def get_filter(root: Path, system: str, event: str) -> str:

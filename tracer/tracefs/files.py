@@ -10,7 +10,7 @@ import errno
 import os
 from pathlib import Path
 
-from tracer.errors import TracerError
+from tracer.errors import TracerError, quote
 
 
 def read(path: Path) -> str:
@@ -35,6 +35,7 @@ def write(path: Path, text: str, what: str, append: bool = False) -> None:
         os.write(fd, text.encode())
     except OSError as e:
         hint = " (the kernel rejected the value)" if e.errno == errno.EINVAL else ""
-        raise TracerError(f"cannot {what}: writing '{text.strip()}' to {path}: {e.strerror}{hint}") from None
+        raise TracerError(f"cannot {what}: writing {quote(text.strip())} to {path}:"
+                          f" {e.strerror}{hint}") from None
     finally:
         os.close(fd)

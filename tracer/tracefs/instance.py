@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import errno
 import os
+import time
 from pathlib import Path
 
-from tracer.errors import TracerError
+from tracer.errors import TracerError, quote
 from tracer.tracefs import events, files, naming, stats
 from tracer.tracefs.mount import find_tracefs
 from tracer.tracefs.pipe import TracePipe
@@ -54,14 +55,23 @@ class Instance:
         return self.path.is_dir()
 
     def destroy(self) -> None:
-        """Remove the instance; its events stop and its buffer is freed. Idempotent."""
-        try:
-            self.path.rmdir()
-        except FileNotFoundError:
-            pass
-        except OSError as e:
-            why = " (a process still has one of its files open)" if e.errno == errno.EBUSY else ""
-            raise TracerError(f"cannot remove tracefs instance {self.path}: {e.strerror}{why}") from None
+        """Remove the instance; its events stop and its buffer is freed. Idempotent.
+
+        EBUSY while someone else (a --clear, a reader of tracefs) has one of its files
+        open for a moment is retried for up to a second.
+        """
+        for wait in (0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.4, None):
+            try:
+                self.path.rmdir()
+                return
+            except FileNotFoundError:
+                return
+            except OSError as e:
+                if e.errno == errno.EBUSY and wait is not None:
+                    time.sleep(wait)
+                    continue
+                why = " (a process still has one of its files open)" if e.errno == errno.EBUSY else ""
+                raise TracerError(f"cannot remove tracefs instance {self.path}: {e.strerror}{why}") from None
 
     # -- settings -----------------------------------------------------------------
 
@@ -75,10 +85,18 @@ class Instance:
         """Per-CPU ring buffer size (the kernel's buffer_size_kb is per CPU)."""
         self.write("buffer_size_kb", str(max(1, kb)), f"set the buffer size of {self.name}")
 
+    def cpus(self) -> int:
+        """How many per-CPU buffers the instance has (what buffer_size_kb is multiplied by)."""
+        return max(1, len(list((self.path / "per_cpu").glob("cpu[0-9]*"))))
+
+    def set_total_buffer_size(self, size: int) -> None:
+        """Size the ring buffer so that all CPUs' buffers together hold `size` bytes."""
+        self.set_buffer_size_kb(size // 1024 // self.cpus())
+
     def set_option(self, option: str, on: bool) -> None:
         f = self.path / "options" / option
         if not f.exists():
-            raise TracerError(f"this kernel has no trace option '{option}' ({f} missing)")
+            raise TracerError(f"this kernel has no trace option {quote(option)} ({f} missing)")
         files.write(f, "1" if on else "0", f"set option {option} of {self.name}")
 
     def set_tracing_on(self, on: bool) -> None:
@@ -87,7 +105,8 @@ class Instance:
     def set_tracer(self, tracer: str) -> None:
         available = self.read("available_tracers").split()
         if tracer not in available:
-            raise TracerError(f"this kernel has no '{tracer}' tracer (available: {', '.join(available)})")
+            raise TracerError(f"this kernel has no {quote(tracer)} tracer"
+                              f" (available: {', '.join(available)})")
         self.write("current_tracer", tracer, f"set the tracer of {self.name} to {tracer}")
 
     def set_event_pids(self, pids: list[int], follow_forks: bool) -> None:
