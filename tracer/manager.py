@@ -11,7 +11,7 @@ import argparse
 import os
 import sys
 
-from tracer.errors import TracerError, usage_message
+from tracer.errors import TracerError, quote, usage_message
 
 
 class _Parser(argparse.ArgumentParser):
@@ -42,13 +42,13 @@ def run_hook(name: str, args: str, subsystem: str | None) -> int:
     for sig in early.received:  # a stop asked for while we were starting
         stop(sig, None)
     hook = registry.get(name, subsystem)
+    opts = options.parse(hook, args)  # a bad input is named as such, on any kernel
     if os.geteuid() != 0:
-        raise TracerError(f"--run {name} needs root (tracefs and BPF are root's): run it as root")
+        raise TracerError(f"--run {quote(name)} needs root (tracefs and BPF are root's): run it as root")
     caps = capabilities.probe()
     why = hook.why_unavailable(caps)
     if why:
         raise TracerError(f"hook {name} cannot run on this kernel: {why}")
-    opts = options.parse(hook, args)
     return session.run(hook, opts, caps, stop=stop)
 
 

@@ -56,13 +56,14 @@ def _reset(session: FtraceSession) -> None:
 
 # A glob of kernel function names, nothing more: set_ftrace_filter also takes commands
 # ("func:traceoff", ":mod:", "!" and several lines), which a remote user must not send.
-_PATTERN = re.compile(r"[A-Za-z0-9_.*?\[\]]{1,128}", re.ASCII)
+FILTER_PATTERN = r"[A-Za-z0-9_.*?\[\]]{1,128}"
+FILTER_HELP = ("give a glob of kernel function names (letters, digits, '_', '.', '*', '?',"
+               " [...]), e.g. 'vfs_*'")
 
 
 def check_filter(pattern: str) -> None:
-    if not _PATTERN.fullmatch(pattern):
-        raise TracerError(f"--filter {quote(pattern)}: give a glob of kernel function names"
-                          " (letters, digits, '_', '.', '*', '?', [...]), e.g. 'vfs_*'")
+    if not re.fullmatch(FILTER_PATTERN, pattern, re.ASCII):
+        raise TracerError(f"--filter {quote(pattern)}: {FILTER_HELP}")
 
 
 def create(hook: Hook, opts: HookOptions, caps: Capabilities) -> FtraceSession:

@@ -51,7 +51,8 @@ HOOKS: tuple[Hook, ...] = (
                " those matching --filter) run on behalf of the traced PIDs and their children",
         runner="tracer.ftrace.functions:create",
         options=(Option("--filter", "only functions matching this set_ftrace_filter pattern"
-                        " (e.g. 'vfs_*')", metavar="PATTERN"),),
+                        " (e.g. 'vfs_*')", metavar="PATTERN", pattern=functions.FILTER_PATTERN,
+                        pattern_help=functions.FILTER_HELP),),
         requires=(cap.TRACEFS,),
         mechanism=lambda caps: "the function tracer, filtered by set_ftrace_pid with the"
                                " function-fork option (and set_ftrace_filter)" + _WHERE,

@@ -176,6 +176,9 @@ def parse(hook: Hook, args: str, need_target: bool = True) -> HookOptions:
             if not value:
                 raise TracerError(f"{opt.flag} needs a comma-separated list; see --describe {hook.name}")
             value = check_names(opt.flag, value, hook.name)
+        elif opt.pattern and value is not None and not re.fullmatch(opt.pattern, value, re.ASCII):
+            raise TracerError(f"{opt.flag} {quote(value)}: {opt.pattern_help or 'bad value'};"
+                              f" see --describe {hook.name}")
         elif opt.kind == "int" and value is not None:
             if not _INT.fullmatch(str(value)):
                 raise TracerError(f"{opt.flag} needs an integer, not {quote(value)}")

@@ -22,6 +22,9 @@ class Option:
     choices: tuple[str, ...] = ()
     default: Any = None
     metavar: str = ""
+    # kind "str": the whole value must match this (ASCII) regular expression
+    pattern: str = ""
+    pattern_help: str = ""  # what a valid value looks like, for the error
 
     @property
     def dest(self) -> str:
