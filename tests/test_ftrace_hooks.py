@@ -105,7 +105,7 @@ def test_syscalls_only_those_asked(tmp_path):
 
 
 def test_syscalls_unknown_name_fails_and_cleans_up(tmp_path):
-    with pytest.raises(TracerError, match="no tracepoint for nosuchcall"):
+    with pytest.raises(TracerError, match="no tracepoint for 'nosuchcall'"):
         play("ftrace-syscalls", "--syscalls openat,nosuchcall", "true", tmp_path)
     # kernel_clean asserts nothing was left behind
 

@@ -136,3 +136,147 @@ def test_a_stop_signal_in_the_first_milliseconds_never_prints_a_traceback(sub, h
         assert err == "", (i, err)
         assert proc.returncode in (0, 130, -signal.SIGINT), (i, proc.returncode)
     assert not list(outdir.iterdir()) or all(p.stat().st_size > 0 for p in outdir.iterdir())
+
+
+@pytest.fixture
+def thousand():
+    """1000 live processes: forked children that wait for their parent to go."""
+    code = ("import os, sys, time\n"
+            "kids = []\n"
+            "for _ in range(999):\n"
+            "    pid = os.fork()\n"
+            "    if pid == 0:\n"
+            "        sys.stdin.read(); os._exit(0)\n"
+            "    kids.append(pid)\n"
+            "print(' '.join(map(str, [os.getpid()] + kids)), flush=True)\n"
+            "sys.stdin.read()\n")
+    p = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         text=True)
+    pids = p.stdout.readline().split()
+    yield pids
+    p.stdin.close()
+    p.wait(timeout=30)
+
+
+def test_a_thousand_pids_are_checked_in_one_procfs_pass(thousand):
+    from tracer.ebpf.source import descendants
+    from tracer.hooks import options
+
+    t = time.monotonic()
+    pids = options.check_pids(thousand + thousand[:10])  # repeats are dropped
+    kids = descendants(pids[:1])
+    took = time.monotonic() - t
+    assert len(pids) == 1000 and len(set(pids)) == 1000
+    assert len(kids) == 999
+    assert took < 0.5, f"{took:.2f}s"
+
+
+def test_a_session_on_a_thousand_pids_starts_within_2s(thousand, outdir):
+    run = Run("ftrace", "ftrace-sched", "--pid " + " ".join(thousand))
+    run.path(timeout=20)
+    rc, out, err, _ = run.stop()
+    assert (rc, err) == (0, "")
+    print(f"ftrace-sched, 1000 PIDs: path after {run.startup:.2f}s")
+    assert run.startup < 2.0
+
+
+def test_ebpf_start_up_does_not_grow_with_a_thousand_pids(thousand, outdir):
+    times = []
+    for pids in (thousand[:1], thousand):
+        run = Run("ebpf", "ebpf-process", "--pid " + " ".join(pids))
+        run.path(timeout=30)
+        rc, _, err, _ = run.stop()
+        assert (rc, err) == (0, "")
+        times.append(run.startup)
+    print(f"ebpf-process start-up: 1 PID {times[0]:.2f}s, 1000 PIDs {times[1]:.2f}s")
+    assert times[1] - times[0] < 1.0
+
+
+def test_two_ftrace_sessions_at_once_never_disturb_each_other(workload, outdir):
+    w = workload()
+    for first_stops in ("ftrace-files", "ftrace-syscalls", "ftrace-files"):
+        a = Run("ftrace", "ftrace-files", f"--pid {w.pid}")
+        b = Run("ftrace", "ftrace-syscalls", f"--pid {w.pid}")
+        a.path(timeout=20)
+        b.path(timeout=20)
+        w.do("getppid")
+        first, second = (a, b) if first_stops == "ftrace-files" else (b, a)
+        assert first.stop()[:3] == (0, "", "")
+        w.do("getppid")
+        assert second.proc.poll() is None
+        assert second.stop()[:3] == (0, "", "")
+
+
+def test_clear_knows_a_reused_pid_is_not_the_owner():
+    from tracer import cleanup
+    from tracer.tracefs import naming
+    from tracer.tracefs.mount import find_tracefs
+
+    sleeper = subprocess.Popen(["sleep", "60"])
+    try:
+        start = naming.start_time(sleeper.pid)
+        base = find_tracefs() / "instances"
+        reused = base / f"tracer_reused_{sleeper.pid}s{start + 1}"  # same PID, another process
+        live = base / f"tracer_live_{sleeper.pid}s{start}"
+        reused.mkdir()
+        live.mkdir()
+        try:
+            done = cleanup.clear()
+            assert f"removed tracefs instance {reused.name}" in done
+            assert not reused.exists() and live.exists()
+        finally:
+            for d in (reused, live):
+                if d.exists():
+                    d.rmdir()
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+
+
+def test_the_named_pipe_is_removed_after_a_session(workload, outdir, monkeypatch):
+    monkeypatch.setenv("TRACER_OUTPUT_MODE", "fifo")
+    w = workload()
+    run = Run("ftrace", "ftrace-sched", f"--pid {w.pid}")
+    path = run.path(timeout=20)
+    assert path.is_fifo()
+    assert run.stop()[:3] == (0, "", "")
+    assert not path.exists()
+
+
+def test_ftrace_buffer_size_is_the_total_across_cpus(workload, outdir):
+    w = workload()
+    run = Run("ftrace", "ftrace-sched", f"--pid {w.pid} --buffer-size 1M")
+    run.path(timeout=20)
+    try:
+        from tracer.tracefs.mount import find_tracefs
+
+        inst = next(p for p in (find_tracefs() / "instances").iterdir()
+                    if p.name.startswith(f"tracer_ftrace-sched_{run.proc.pid}"))
+        cpus = len(list((inst / "per_cpu").glob("cpu[0-9]*")))
+        assert int((inst / "buffer_size_kb").read_text().split()[0]) * cpus <= 1024
+    finally:
+        assert run.stop()[:3] == (0, "", "")
+
+
+def test_a_silent_ctl_client_does_not_delay_the_stop(workload, tmp_path):
+    import socket
+
+    from tracer.trace import control
+
+    w = workload()
+    proc = subprocess.Popen([sys.executable, "-m", "tracer", "trace", f"{w.pid}:getppid", "-o",
+                             str(tmp_path / "out.txt")], cwd=ROOT, stderr=subprocess.PIPE, text=True)
+    sock = control.socket_path(proc.pid)
+    deadline = time.monotonic() + 30
+    while not sock.exists():
+        assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()
+        time.sleep(0.05)
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.connect(str(sock))
+        time.sleep(0.3)  # the server is now waiting for our request
+        t = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=15)
+        took = time.monotonic() - t
+    assert proc.returncode == 0 and proc.stderr.read() == ""
+    assert took < 2.0, f"stop took {took:.2f}s with a silent client"
