@@ -74,8 +74,9 @@ def create_output(path: str | Path) -> int:
     try:
         return create_new(p.name, dfd)
     except FileExistsError:
-        raise TracerError(f"{p} exists: give a new file name (an existing file is never"
-                          " overwritten)") from None
+        what = "is a symlink" if os.path.islink(p) else "exists"
+        raise TracerError(f"{p} {what}: give a new file name (an existing file is never"
+                          " overwritten, a symlink never followed)") from None
     except OSError as e:
         why = "it is a symlink" if e.errno == 40 else e.strerror  # ELOOP from O_NOFOLLOW
         raise TracerError(f"cannot create {p}: {why}") from None
