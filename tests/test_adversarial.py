@@ -255,7 +255,9 @@ def test_stop_cycle_killed_at_random_moments_of_start_up_then_clear_leaves_nothi
             time.sleep(rng.uniform(0, longest))
             proc.send_signal(sig)
             _, err = proc.communicate(timeout=30)
-            if sig != signal.SIGKILL:
+            # The managers start with stop signals blocked (env --block-signal), so none can
+            # land in the interpreter's start-up; `python -m tracer` has that window.
+            if sig != signal.SIGKILL and run[0] != "cli":
                 if b"Traceback" in err or proc.returncode not in (0, 130, -sig):
                     tracebacks.append((run[1], sig, proc.returncode, err[-300:]))
             key = f"{run[1]} {signal.Signals(sig).name}"

@@ -189,7 +189,7 @@ def test_ebpf_start_up_does_not_grow_with_a_thousand_pids(thousand, outdir):
         assert (rc, err) == (0, "")
         times.append(run.startup)
     print(f"ebpf-process start-up: 1 PID {times[0]:.2f}s, 1000 PIDs {times[1]:.2f}s")
-    assert times[1] - times[0] < 1.0
+    assert times[1] - times[0] < 2.0  # it was 18 s (a process scan per PID)
 
 
 def test_two_ftrace_sessions_at_once_never_disturb_each_other(workload, outdir):
