@@ -253,7 +253,8 @@ def test_ftrace_buffer_size_is_the_total_across_cpus(workload, outdir):
         inst = next(p for p in (find_tracefs() / "instances").iterdir()
                     if p.name.startswith(f"tracer_ftrace-sched_{run.proc.pid}"))
         cpus = len(list((inst / "per_cpu").glob("cpu[0-9]*")))
-        assert int((inst / "buffer_size_kb").read_text().split()[0]) * cpus <= 1024
+        total = int((inst / "buffer_size_kb").read_text().split()[0]) * cpus
+        assert 1024 - 64 <= total <= 1024 + 16 * cpus, total  # the kernel rounds up to its pages
     finally:
         assert run.stop()[:3] == (0, "", "")
 
