@@ -250,7 +250,7 @@ def test_stop_cycle_killed_at_random_moments_of_start_up_then_clear_leaves_nothi
             run, longest = CYCLE_RUNS[i % len(CYCLE_RUNS)]
             sig = rng.choice([signal.SIGINT, signal.SIGTERM, signal.SIGKILL])
             env = {**os.environ, "TRACER_OUTPUT_DIR": str(out), "CLI_OUT": str(cli_out),
-                   "TRACER_OUTPUT_MODE": rng.choice(["file", "fifo"])}
+                   "TRACER_OUTPUT_MODE": rng.choice(["file", "fifo", "paced"])}
             proc = _start(run, target.pid, env)
             time.sleep(rng.uniform(0, longest))
             proc.send_signal(sig)

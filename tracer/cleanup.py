@@ -26,8 +26,8 @@ from tracer.tracefs import dynevent, instance, naming
 from tracer.tracefs.mount import find_tracefs
 
 PIN_DIR = "fs/bpf/tracer"
-# tracefile.create()'s names: HOOK-TIME-PID-RANDOM.txt (or .pipe)
-_TRACE_FILE = re.compile(r"[A-Za-z0-9_.-]+-[0-9]{8}T[0-9]{6}-([0-9]+)-[0-9a-f]+\.(?:txt|pipe)")
+# tracefile.create()'s names: HOOK-TIME-PID-RANDOM (the announced pipe) and the same .txt
+_TRACE_FILE = re.compile(r"[A-Za-z0-9_.-]+-[0-9]{8}T[0-9]{6}-([0-9]+)-[0-9a-f]{8}(?:\.txt)?")
 
 
 def _leftover(name: str) -> bool:
