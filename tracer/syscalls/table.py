@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tracer.errors import TracerError, quote
-from tracer.syscalls.formats import Field, read_format
+from tracer.syscalls.formats import EventFormat, Field, read_format
 
 NR_MAX = 512  # size of the per-slot dispatch tables; above every x86_64 syscall number
 # Tracepoints named after the kernel function, not the syscall.
@@ -57,6 +57,15 @@ class SyscallTable:
         return s
 
 
+def syscall_args(fmt: EventFormat) -> tuple[Field, ...]:
+    """The syscall's own arguments among a sys_enter format's fields. Newer kernels (7.x) append
+    dynamic fields (`__data_loc char[] __filename`: the user string, copied by the kernel) after
+    the arguments; they are not arguments, and counting them would make the entry programs read
+    past the event's fixed part, which the kernel refuses at attach."""
+    return tuple(f for f in fmt.fields
+                 if f.name != "__syscall_nr" and not f.type.startswith(("__data_loc", "__rel_loc")))
+
+
 def load(tracefs: Path) -> SyscallTable:
     """Every syscall this kernel has a tracepoint for, with its number and arguments."""
     nums = numbers()
@@ -67,6 +76,6 @@ def load(tracefs: Path) -> SyscallTable:
         if name not in nums:
             continue  # a syscall newer than our table: still reachable by its tracepoint name
         fmt = read_format(tracefs, "syscalls", d.name)
-        args = tuple(f for f in fmt.fields if f.name != "__syscall_nr")
+        args = syscall_args(fmt)
         found.append(Syscall(nums[name], name, event, args))
     return SyscallTable(found)
