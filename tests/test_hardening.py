@@ -285,3 +285,24 @@ def test_a_silent_ctl_client_does_not_delay_the_stop(workload, tmp_path):
         took = time.monotonic() - t
     assert proc.returncode == 0 and proc.stderr.read() == ""
     assert took < 2.0, f"stop took {took:.2f}s with a silent client"
+
+
+def test_ftrace_never_puts_the_tracer_in_its_pid_filter(workload):
+    """A container that holds the manager resolves to PIDs that include it: it is left out."""
+    from tracer.ftrace import targets
+    from tracer.hooks.options import HookOptions
+
+    w = workload()
+    tids = targets.resolve(HookOptions(pids=[os.getpid(), w.pid, w.pid]))
+    assert os.getpid() not in tids and w.pid in tids
+    assert len(tids) == len(set(tids))
+
+
+def test_echoed_user_text_is_quoted_escaped_and_cut():
+    from tracer.errors import TracerError, quote
+
+    q = quote("\x1b]0;owned\x07\r" + "A" * 200)
+    assert "\x1b" not in q and "\x07" not in q and "\r" not in q
+    assert q.endswith("... (211 characters)") and len(q) < 120
+    e = TracerError("bad " + "\x1b[2J" * 1000)
+    assert str(e).isprintable() and len(str(e)) <= 1003
