@@ -70,6 +70,7 @@ static __always_inline int tracer__begin(void *ctx, struct tracer_state *t)
     struct event *e = (struct event *)sb->d;
     u64 id = bpf_get_current_pid_tgid();
     e->ts = c->ts;
+    e->ts_exit = bpf_ktime_get_ns();
     e->tgid = id >> 32;
     e->tid = (u32)id;
     e->cgroup = bpf_get_current_cgroup_id();

@@ -138,13 +138,41 @@ int raw_exit(struct bpf_raw_tracepoint_args *ctx)
     } else if (d && d->at_enter) {
         return 0;
     } else {
-        cc->ts = bpf_ktime_get_ns();
+        /* raw_enter, when loaded, noted when the call began */
+        u64 *began = entry_ts.lookup(&id);
+        if (began) {
+            cc->ts = *began;
+            entry_ts.delete(&id);
+        } else {
+            cc->ts = bpf_ktime_get_ns();
+        }
         user_args(regs, cc->args);
         cc->nr = n;
         cc->slot = slot;
     }
     cc->ret = (s64)ctx->args[1];
     return run_exit(ctx, idx);
+}
+
+/* Raw syscall tracepoint, entry: attached only when durations are wanted (--format
+ * strace, json), so the default raw mode costs every process one program per call, not
+ * two. Only the calls raw_exit will record get their start time noted. */
+int raw_enter(struct bpf_raw_tracepoint_args *ctx)
+{
+    u64 id = bpf_get_current_pid_tgid();
+    u32 slot = slot_of(id >> 32);
+    if (slot >= MAX_SLOTS)
+        return 0;
+    u64 nr = ctx->args[1];
+    if (nr >= NR_MAX)
+        return 0;
+    u32 idx = slot * NR_MAX + (u32)nr;
+    u8 *want = wanted.lookup(&idx);
+    if (!want || !*want)
+        return 0;
+    u64 ts = bpf_ktime_get_ns();
+    entry_ts.update(&id, &ts);
+    return 0;
 }
 
 /* syscalls:sys_enter_NAME / sys_exit_NAME: one program serves every syscall, since
@@ -234,6 +262,7 @@ TRACEPOINT_PROBE(sched, sched_process_exit)
     u64 id = bpf_get_current_pid_tgid();
     u32 tid = (u32)id;
     inflight.delete(&id);
+    entry_ts.delete(&id);
     u8 *slot = pid_slot.lookup(&tid);
     if (slot && *slot != SLOT_NEVER)
         *slot = 0;

@@ -87,6 +87,7 @@ static __always_inline void fill_event(struct event *e, struct call *c, u16 flag
 {
     u64 id = bpf_get_current_pid_tgid();
     e->ts = c->ts;
+    e->ts_exit = (flags & EV_ENTER) ? 0 : bpf_ktime_get_ns();
     e->tgid = id >> 32;
     e->tid = (u32)id;
     e->cgroup = bpf_get_current_cgroup_id();

@@ -18,6 +18,8 @@
  * JIT turns an array lookup into a few instructions (4 MiB of kernel memory). */
 TRACER_MAP("array", int, u8, pid_slot, PID_LIMIT);
 TRACER_MAP("lru_hash", u64, struct call, inflight, 16384);   /* pid_tgid -> call in flight */
+/* pid_tgid -> entry time of the call in flight, raw mode with durations only (raw_enter) */
+TRACER_MAP("lru_hash", u64, u64, entry_ts, 16384);
 TRACER_MAP("percpu_array", int, struct call, cur, 1);         /* the call a handler works on */
 TRACER_MAP("array", int, struct desc, descs, NR_MAX);
 TRACER_MAP("array", int, u8, wanted, MAX_SLOTS * NR_MAX);     /* slot*NR_MAX+nr: record this call */

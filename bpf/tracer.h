@@ -61,6 +61,7 @@ struct event {              /* head of every record; blobs follow */
     u16 size;
     u16 nblobs;
     char comm[16];
+    u64 ts_exit;            /* when the call returned (0 for a record made at entry) */
 };
 
 struct blob {               /* one captured argument, data follows, padded to 8 bytes */

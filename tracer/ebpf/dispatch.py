@@ -52,7 +52,7 @@ def _pow2_pages(size: int, minimum: int = 1) -> int:
 
 class Dispatcher:
     def __init__(self, mode: str, ringbuf: bool, buffer_size: int, follow_forks: bool = True,
-                 extra_sources: tuple = ()) -> None:
+                 extra_sources: tuple = (), timing: bool = False) -> None:
         if mode not in FRONT_ENDS:
             raise TracerError(f"unknown attach mode {quote(mode)}: use one of {', '.join(FRONT_ENDS)}")
         self.mode = mode
@@ -60,6 +60,8 @@ class Dispatcher:
         self.buffer_size = buffer_size
         self.follow = follow_forks
         self.extra_sources = extra_sources
+        # raw mode sees calls at exit only: durations need the raw entry tracepoint too
+        self.timing = timing and mode == "raw_tracepoint"
         self.bpf: Any = None
         self.attached: set[str] = set()  # syscall events (or "*" for the raw tracepoints)
         self.described: set[int] = set()
@@ -89,6 +91,8 @@ class Dispatcher:
                 for fn in [entry.format(n=n) for n in range(7)] if "{n}" in entry else [entry]:
                     self.bpf.load_func(fn, entry_type)
                 self.bpf.load_func(exit_, exit_type)
+                if self.timing:
+                    self.bpf.load_func("raw_enter", exit_type)
         except Exception as e:
             self.close()
             raise TracerError(f"the kernel refused a BPF program ({e}): {q.errors()}") from None
@@ -184,6 +188,9 @@ class Dispatcher:
                 if raw and "*" not in self.attached:
                     self.bpf.attach_raw_tracepoint(tp="sys_exit", fn_name=exit_)
                     self.attached.add("*")
+                if raw and self.timing and "*enter" not in self.attached:
+                    self.bpf.attach_raw_tracepoint(tp="sys_enter", fn_name="raw_enter")
+                    self.attached.add("*enter")
                 if need_entry and sc.event not in self.attached:
                     if self.mode == "kprobe":
                         fn = f"__x64_sys_{sc.event}"
@@ -214,6 +221,8 @@ class Dispatcher:
         for key in list(self.attached):
             if key == "*":
                 steps.append(lambda: self.bpf.detach_raw_tracepoint(tp="sys_exit"))
+            elif key == "*enter":
+                steps.append(lambda: self.bpf.detach_raw_tracepoint(tp="sys_enter"))
             elif self.mode == "kprobe":
                 steps.append(lambda k=key: self.bpf.detach_kprobe(event=f"__x64_sys_{k}"))
                 steps.append(lambda k=key: self.bpf.detach_kretprobe(event=f"__x64_sys_{k}"))

@@ -14,6 +14,7 @@ from tracer import decode
 from tracer.ebpf.record import EV_ENTER, HEADER, blobs_at
 from tracer.syscalls import desc
 from tracer.syscalls.table import SyscallTable
+from tracer.views.strace import StraceLines
 
 _NO_BLOBS: dict = {}
 _NO_TRUNC: frozenset = frozenset()
@@ -33,9 +34,11 @@ class LineMaker:
     """Collects the formatted lines of the records handed to `handle`."""
 
     def __init__(self, table: SyscallTable, as_json: bool = False,
-                 container_of: Callable[[int], str | None] | None = None) -> None:
+                 container_of: Callable[[int], str | None] | None = None,
+                 strace: bool = False) -> None:
         self.table = table
         self.as_json = as_json
+        self.strace = StraceLines() if strace else None
         self.fmt = formatters(table, as_json)
         self.container_of = container_of
         self.tags: dict[tuple, str] = {}  # (pid, cgroup id) -> " CID" or ""
@@ -62,7 +65,7 @@ class LineMaker:
     def handle(self, buf: Any, offs: list[int]) -> None:
         """Format the records at `offs` in `buf`. The common case (a text line for a record
         without captured memory) is inlined here, with the call's text cached."""
-        if self.as_json or self.container_of:
+        if self.as_json or self.container_of or self.strace:
             for off in offs:
                 self._one(buf, off)
             return
@@ -72,7 +75,7 @@ class LineMaker:
         n = 0
         for off in offs:
             (ts, pid, tid, _cg, ret, a0, a1, a2, a3, a4, a5, nr, flags, _size, nblobs,
-             comm) = unpack(buf, off)
+             comm, _ts_exit) = unpack(buf, off)
             if flags or nblobs or nr in PAIRED:
                 self._one(buf, off)
                 continue
@@ -103,7 +106,7 @@ class LineMaker:
 
     def _one(self, buf: Any, off: int) -> None:
         (ts, pid, tid, cgroup, ret, a0, a1, a2, a3, a4, a5, nr, flags, _size, nblobs,
-         comm) = HEADER.unpack_from(buf, off)
+         comm, ts_exit) = HEADER.unpack_from(buf, off)
         args = (a0, a1, a2, a3, a4, a5)
         if nblobs:
             blobs, trunc = blobs_at(buf, off + HEADER.size, nblobs)
@@ -120,12 +123,17 @@ class LineMaker:
             if held and not nblobs:
                 args, blobs, trunc = held
         name = self._comm(comm)
-        stamp = "%d.%09d" % divmod(ts + self.wall, 1_000_000_000)  # noqa: UP031
         fmt = self.fmt.get(nr)
+        if self.strace is not None:
+            self._strace(ts, ts_exit, pid, tid, nr, args, ret, blobs, trunc)
+            return
+        stamp = "%d.%09d" % divmod(ts + self.wall, 1_000_000_000)  # noqa: UP031
         if self.as_json:
             obj = fmt(args, ret, blobs, trunc) if fmt else {"syscall": f"syscall_{nr}", "ret": ret}
             cid = self._tag(pid, cgroup).strip() if self.container_of else ""
-            obj = {"timestamp": stamp, "comm": name, "pid": pid, "tid": tid,
+            # the time spent in the call, where the record has both ends of it
+            dur = {"duration_ns": ts_exit - ts} if ts_exit and ts_exit >= ts else {}
+            obj = {"timestamp": stamp, **dur, "comm": name, "pid": pid, "tid": tid,
                    **({"container": cid} if cid else {}), **obj}
             self.out.append(json.dumps(obj) + "\n")
         else:
@@ -133,6 +141,24 @@ class LineMaker:
             tag = self._tag(pid, cgroup) if self.container_of else ""
             self.out.append(f"{stamp} {name} {pid}/{tid}{tag} {call}\n")
         self.count += 1
+
+    def _strace(self, ts: int, ts_exit: int, pid: int, tid: int, nr: int, args: tuple,
+                ret: int | None, blobs: dict, trunc: frozenset) -> None:
+        assert self.strace is not None
+        sc = self.table.by_nr.get(nr)
+        name = sc.name if sc else f"syscall_{nr:#x}"
+        fmt = self.fmt.get(nr)
+        call = fmt(args, ret, blobs, trunc) if fmt else f"{name}() = {ret}"
+        dur = ts_exit - ts if ret is not None and ts_exit else None
+        self.out.append(self.strace.call(ts + self.wall, dur, pid, tid, name, call))
+        self.count += 1
+        if ret is None and name in NORETURN:  # the process (exit_group) or thread (exit) ends
+            status = args[0] & 0xFF
+            if name == "exit":
+                self.out.append(self.strace.exited(ts + self.wall, tid, tid, status))
+                self.strace.thread_gone(pid, tid)
+            else:
+                self.out.append(self.strace.exited(ts + self.wall, pid, tid, status))
 
     def take(self) -> tuple[str, int]:
         """The text collected so far and how many events it holds."""

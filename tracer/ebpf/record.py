@@ -10,12 +10,12 @@ import struct
 # (C field, struct format) in order: struct event
 EVENT_FIELDS = (("ts", "Q"), ("tgid", "I"), ("tid", "I"), ("cgroup", "Q"), ("ret", "q"),
                 ("args", "6Q"), ("nr", "H"), ("flags", "H"), ("size", "H"), ("nblobs", "H"),
-                ("comm", "16s"))
+                ("comm", "16s"), ("ts_exit", "Q"))
 BLOB_FIELDS = (("arg", "B"), ("kind", "B"), ("trunc", "B"), ("pad", "x"), ("len", "I"))
 HEADER = struct.Struct("<" + "".join(f for _, f in EVENT_FIELDS))
 BLOB = struct.Struct("<" + "".join(f for _, f in BLOB_FIELDS))
 EV_ENTER = 1  # event flag: emitted at syscall entry (no return value)
-assert HEADER.size == 104
+assert HEADER.size == 112
 
 
 def offsets(fields: tuple[tuple[str, str], ...]) -> dict[str, int]:

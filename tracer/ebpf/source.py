@@ -60,8 +60,10 @@ class EbpfSource:
     def __init__(self, plan: Plan, opts: HookOptions, container_of: Any = None) -> None:
         self.plan = plan
         self.opts = opts
-        self.disp = Dispatcher(plan.mode, plan.ringbuf, plan.buffer_size, opts.follow_forks)
-        self.lines = LineMaker(plan.table, opts.format == "json", container_of)
+        self.disp = Dispatcher(plan.mode, plan.ringbuf, plan.buffer_size, opts.follow_forks,
+                               timing=opts.format in ("strace", "json"))
+        self.lines = LineMaker(plan.table, opts.format == "json", container_of,
+                               strace=opts.format == "strace")
         self.consumer = Consumer(self.disp, self.lines, plan.ringbuf, plan.buffer_size)
         self.tags = container_of
         self.watch = containerwatch.ContainerWatch(container_of) if container_of else None

@@ -39,6 +39,9 @@ class FtraceSession:
         # --container: its PIDs, and the tagger of lines. The kernel's PID filter (with
         # event-fork) holds only the container's tasks when it is the only target, so then
         # every line is the container's, even of a child gone before its line is read.
+        if opts.format == "strace":  # ftrace events carry no call duration nor decoded args
+            raise TracerError(f"--format strace is for the ebpf hooks; use --format text or json"
+                              f" with {hook.name}")
         self.opts, self.tags = containerwatch.resolve(opts)
         if self.tags and not opts.pids and len(self.tags.containers) == 1:
             only = self.tags.containers[0].short_id

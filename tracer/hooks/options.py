@@ -13,7 +13,7 @@ from tracer import paths
 from tracer.errors import TracerError, quote, usage_message
 from tracer.hooks.spec import Hook, Option
 
-FORMATS = ("text", "json")
+FORMATS = ("text", "json", "strace")  # strace: the ebpf hooks only, as strace -f -ttt -T
 MIN_BUFFER = 64 * 1024
 MAX_BUFFER = 1 << 30
 
@@ -40,7 +40,8 @@ def common_options() -> tuple[Option, ...]:
         Option("--container", "containers to trace: full id, a unique id prefix of 4 or more"
                " characters, or a name",
                kind="names", metavar="ID|NAME..."),
-        Option("--format", "line format of the trace file", kind="choice", choices=FORMATS,
+        Option("--format", "line format of the trace file (strace: strace -f -ttt -T lines,"
+               " ebpf hooks only)", kind="choice", choices=FORMATS,
                default="text"),
         Option("--no-follow-forks", "trace only the given PIDs, not the children they start",
                kind="flag"),

@@ -23,9 +23,13 @@ list                   show who is traced with what"""
 
 
 def _trace(ns: argparse.Namespace) -> int:
+    if ns.summary:
+        from tracer.views import summary
+
+        return summary.run_trace(ns.specs, ns.output, ns.follow, ns.interval)
     from tracer.trace import runner
 
-    return runner.run(ns.specs, ns.output, ns.format == "json", ns.follow)
+    return runner.run(ns.specs, ns.output, ns.format, ns.follow)
 
 
 def _absolute(handlers_spec: str) -> str:
@@ -66,7 +70,13 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description=TRACE_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     t.add_argument("specs", nargs="+", metavar="SPEC")
     t.add_argument("-o", "--output", metavar="FILE", help="write the trace here, not to stdout")
-    t.add_argument("--format", choices=("text", "json"), default="text")
+    t.add_argument("--format", choices=("text", "json", "strace"), default="text",
+                   help="strace: lines as strace -f -ttt -T writes them")
+    t.add_argument("--summary", action="store_true",
+                   help="count in the kernel and print strace -c tables instead of one line per"
+                        " call (SPEC: PID:SYSCALLS, 'all' for every syscall)")
+    t.add_argument("--interval", type=int, default=10, metavar="SECONDS",
+                   help="with --summary: seconds between two tables (default 10)")
     t.add_argument("--no-follow-forks", dest="follow", action="store_false",
                    help="children do not inherit their parent's handlers")
     t.set_defaults(func=_trace)

@@ -30,10 +30,11 @@ POLL = 0.1  # seconds: bounds line latency and stop latency
 
 
 class TraceRun:
-    def __init__(self, specs: list[str], output: str | None, as_json: bool, follow: bool) -> None:
+    def __init__(self, specs: list[str], output: str | None, fmt: str, follow: bool) -> None:
         self.texts = specs
         self.output = output
-        self.as_json = as_json
+        self.as_json = fmt == "json"
+        self.strace = fmt == "strace"
         self.follow = follow
         self.disp: Dispatcher | None = None
         self.state: TraceState | None = None
@@ -57,8 +58,9 @@ class TraceRun:
         tab, specs, count, caps = self._check()
         ringbuf = caps.has(cap.RINGBUF) and os.environ.get("TRACER_BUFFER", "ring") != "perf"
         size = plan.RINGBUF_DEFAULT if ringbuf else plan.PERFBUF_DEFAULT
-        self.disp = Dispatcher(plan.choose_mode(caps, count), ringbuf, size, self.follow)
-        self.lines = LineMaker(tab, self.as_json)
+        self.disp = Dispatcher(plan.choose_mode(caps, count), ringbuf, size, self.follow,
+                               timing=self.as_json or self.strace)
+        self.lines = LineMaker(tab, self.as_json, strace=self.strace)
         try:
             self.disp.load()
             self.state = TraceState(self.disp, tab, self.follow)
@@ -135,10 +137,12 @@ class TraceRun:
             self.disp = None
 
 
-def run(specs: list[str], output: str | None, as_json: bool, follow: bool) -> int:
+def run(specs: list[str], output: str | None, fmt: str, follow: bool) -> int:
+    """`fmt`: text, json or strace (lines as strace -f -ttt -T writes them)."""
     from tracer import early
 
-    tr = TraceRun(specs, output, as_json, follow)
+    tr = TraceRun(specs, output, fmt, follow)
+    as_json = fmt in ("json", "strace")  # lines only: no closing comment
     # stop signals during start-up: stop cleanly too, not with a traceback
     stop = install_stop_handlers(early.PPID)
     for sig in early.received:
