@@ -252,9 +252,10 @@ def test_restart_errno():
 
 def test_json_fields():
     j = make_json(OPENAT)(regs(-100, 0x5000, 0o2000000, 0), -2, {1: b"missing.txt"}, frozenset())
-    assert j == {"syscall": "openat", "args": {"dfd": "AT_FDCWD", "filename": "missing.txt",
-                                              "flags": "O_RDONLY|O_CLOEXEC"},
-                 "ret": -1, "errno": "ENOENT", "error": "No such file or directory"}
+    assert j == {"syscall": "openat", "args": {"dfd": "AT_FDCWD", "dfd_raw": -100 & (2**64 - 1),
+                                              "filename": "missing.txt", "filename_raw": 0x5000,
+                                              "flags": "O_RDONLY|O_CLOEXEC", "flags_raw": 0o2000000},
+                 "ret": -1, "errno": "ENOENT", "error": "No such file or directory", "ret_raw": -2}
     bind = sc("bind", "int fd; struct sockaddr * umyaddr; int addrlen")
     j = make_json(bind)(regs(4, 0x1000, 16), 0, {1: sin("127.0.0.1", 80)}, frozenset())
     assert j["args"]["umyaddr"] == {"sa_family": "AF_INET", "port": 80, "addr": "127.0.0.1"}

@@ -2,7 +2,8 @@
 
 `make_formatter(sc)(args, ret, blobs, trunc)` gives the text strace -f prints after its
 `[pid N] ` prefix (without strace's column padding before ' = ');
-`make_json(sc)(...)` the same call as typed fields.
+`make_json(sc)(...)` the same call as typed fields, each decoded argument beside its raw
+register value (`flags` and `flags_raw`), and `ret_raw` (the kernel's value, -errno).
 """
 
 from __future__ import annotations
@@ -84,15 +85,20 @@ def make_formatter(sc: Syscall) -> Formatter:
 def make_json(sc: Syscall) -> JsonMaker:
     """The call as typed fields: {"syscall", "args": {name: value}, "ret", "errno", "error"}."""
     dec = calls.arg_decoders(sc)
-    values = [(a.name, a.value) for a in dec][:calls.shown_count(sc)]
+    values = [(i, a.name, a.value) for i, a in enumerate(dec)][:calls.shown_count(sc)]
     shown = calls.SHOWN.get(sc.name)
     name = sc.name
 
     def make(a: tuple, r: Any, b: dict, t: frozenset) -> dict:
         pick = values if shown is None else [values[i] for i in shown(a)]
         err = R.error_of(r)
-        return {"syscall": name, "args": {n: v(a, r, b, t) for n, v in pick},
+        args: dict[str, Any] = {}
+        for i, n, v in pick:
+            args[n] = val = v(a, r, b, t)
+            if val != a[i] or type(val) is not int:
+                args[n + "_raw"] = a[i]  # the register as the kernel passed it (exports need it)
+        return {"syscall": name, "args": args,
                 "ret": -1 if err else r, "errno": err[1] if err else None,
-                "error": err[2] if err else None}
+                "error": err[2] if err else None, "ret_raw": r}
 
     return make
