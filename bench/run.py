@@ -6,7 +6,9 @@
 Figures (each measured in this run, against the same baseline):
   - events/s drained into the trace file, and events lost, for a getppid loop traced by ebpf-syscalls;
   - ns per getppid call of a traced process and of an untraced one (while a session traces
-    another PID), against no tracer, `strace -f` and BCC's own `trace-bpfcc`;
+    another PID), against no tracer, `strace -f` and BCC's own `trace-bpfcc`; the untraced
+    one also with --format strace (its raw entry tracepoint);
+  - ns per call of a process counted by ebpf-summary, beside `strace -c -f`;
   - startup time of every hook (launch to the trace file's path on stdout).
 """
 
@@ -94,6 +96,19 @@ def drained(exe: Path, calls: int, syscalls: str | None) -> tuple[float, int, in
     return written / (end - t0), written, lost, ns
 
 
+def summarized(exe: Path, calls: int) -> float:
+    """ns per call of the loop counted by ebpf-summary (in-kernel counts, no events)."""
+    work = subprocess.Popen([str(exe), str(calls)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            text=True, env={**os.environ, "WAIT": "1"})
+    s = Session("ebpf-summary", f"--pid {work.pid} --interval 3600")
+    work.stdin.write("x")
+    work.stdin.close()
+    ns = float(work.stdout.read().strip())
+    work.wait()
+    s.stop()
+    return ns
+
+
 def untraced_cost(exe: Path, calls: int, args: str) -> float:
     idle = subprocess.Popen(["sleep", "1000"])
     s = Session("ebpf-syscalls", f"--pid {idle.pid} {args}".strip())
@@ -128,7 +143,8 @@ def main() -> int:
                      f" ({written:,} written, {lost:,} lost = {100 * lost / max(1, written + lost):.1f}%)"))
         rows.append(("  traced process", f"{traced_ns:.0f} ns/call = {traced_ns / base:.2f}x"))
 
-        for label, args in (("all syscalls", ""), ("--syscalls openat", "--syscalls openat")):
+        for label, args in (("all syscalls", ""), ("--syscalls openat", "--syscalls openat"),
+                            ("all syscalls, --format strace", "--format strace")):
             t = min(untraced_cost(exe, n, args) for _ in range(2))
             rows.append((f"untraced process, session on another PID, {label}",
                          f"{t:.0f} ns/call = {t / base:.2f}x"))
@@ -136,6 +152,10 @@ def main() -> int:
         small = max(20_000, n // 50)  # strace is ~1000x slower: fewer calls
         st = loop(exe, small, ["strace", "-f", "-qq", "-o", "/dev/null"])
         rows.append(("traced process under strace -f", f"{st:.0f} ns/call = {st / base:.1f}x"))
+        sm = min(summarized(exe, n) for _ in range(2))
+        rows.append(("traced process under ebpf-summary", f"{sm:.0f} ns/call = {sm / base:.2f}x"))
+        sc = loop(exe, small, ["strace", "-c", "-f", "-o", "/dev/null"])
+        rows.append(("traced process under strace -c -f", f"{sc:.0f} ns/call = {sc / base:.1f}x"))
         tb = trace_bpfcc(exe, small)
         rows.append(("traced process under trace-bpfcc", tb))
 

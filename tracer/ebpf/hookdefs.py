@@ -57,4 +57,18 @@ HOOKS = (
     _family_hook("ebpf-files", "files", "file syscalls with their paths"),
     _family_hook("ebpf-process", "process", "process lifecycle: fork, exec with argv, exit with status"),
     _family_hook("ebpf-network", "network", "socket syscalls with decoded addresses"),
+    Hook(
+        name="ebpf-summary", subsystem="ebpf",
+        summary="strace -c tables counted in the kernel: calls, errors, time, latency histograms",
+        traces="per traced process (and children) and per syscall: calls, errors, time in the call"
+               " and a log2 latency histogram, aggregated in BPF maps (no event per call); written"
+               " as strace -c tables every --interval seconds and at the stop",
+        runner="tracer.views.summary:create",
+        options=(SYSCALLS_OPT, Option("--interval", "seconds between two tables (default 10)",
+                                      kind="int", metavar="SECONDS")),
+        requires=(cap.BCC, cap.HEADERS, cap.RAW_TRACEPOINTS),
+        mechanism=lambda caps: "raw sys_enter/sys_exit tracepoints counting into a per-CPU"
+                               " hash map; sched_process_fork follows children",
+        example='./manager --run ebpf-summary --args "--pid 1234 --interval 5"',
+    ),
 )

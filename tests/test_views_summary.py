@@ -1,0 +1,120 @@
+"""ebpf-summary and `tracer trace --summary`: counts and errors made in the kernel, against
+`strace -c -f` of the same deterministic workload (tests/summary_workload.c)."""
+
+from __future__ import annotations
+
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tracer.views import summary
+
+ROOT = Path(__file__).resolve().parents[1]
+MANAGER = ROOT / "trace-hooks/ebpf/manager"
+# the calls the workload makes after its start byte (the loader makes none of them)
+AFTER_START = {"getppid", "chdir", "umask", "clone", "wait4"}
+ROW = re.compile(r"^\s*(\d+\.\d+)\s+(\d+\.\d+)\s+(\d+)\s+(\d+)\s+(\d+)?\s+(\w+)$")
+
+
+@pytest.fixture(scope="module")
+def exe(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("sw") / "summary_workload"
+    subprocess.run(["gcc", "-O1", "-o", str(out), str(ROOT / "tests/summary_workload.c")], check=True)
+    return out
+
+
+def parse_table(lines: list[str]) -> dict[str, tuple[int, int]]:
+    """syscall -> (calls, errors) of one strace -c table."""
+    out = {}
+    for ln in lines:
+        m = ROW.match(ln)
+        if m and m.group(6) != "total":
+            out[m.group(6)] = (int(m.group(4)), int(m.group(5) or 0))
+    return out
+
+
+def strace_c(exe: Path) -> dict[str, tuple[int, int]]:
+    r = subprocess.run(["strace", "-c", "-f", "-q", str(exe)], input=b"g", capture_output=True, timeout=60)
+    return parse_table(r.stderr.decode().splitlines())
+
+
+def blocked(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "S"
+    except OSError:
+        return False
+
+
+def run_ours(exe: Path, cmd: list[str], tmp: Path) -> str:
+    w = subprocess.Popen([str(exe)], stdin=subprocess.PIPE)
+    while not blocked(w.pid):
+        time.sleep(0.01)
+    m = subprocess.Popen([a.replace("PID", str(w.pid)) for a in cmd], cwd=tmp, text=True,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         env={"TRACER_OUTPUT_DIR": str(tmp), "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"})
+    if "--run" in cmd:
+        path = Path(m.stdout.readline().strip())
+    else:
+        path = tmp / "summary.out"
+        time.sleep(3)  # compile and load (no ready signal on this path)
+    assert m.poll() is None, m.stderr.read()
+    w.communicate(b"g", timeout=60)
+    time.sleep(0.3)
+    m.send_signal(signal.SIGINT)
+    assert m.wait(timeout=30) == 0, m.stderr.read()
+    return path.read_text()
+
+
+def last_tables(text: str) -> dict[str, dict[str, tuple[int, int]]]:
+    """The last report's tables: '# pid N (comm)' and '# all traced processes' -> rows."""
+    report = text[text.rindex("# summary at "):]
+    tables: dict[str, list[str]] = {}
+    cur = None
+    for ln in report.splitlines():
+        if ln.startswith("# pid ") or ln == "# all traced processes":
+            cur = ln[2:]
+            tables[cur] = []
+        elif cur and not ln.startswith("#"):
+            tables[cur].append(ln)
+    return {k: parse_table(v) for k, v in tables.items()}
+
+
+@pytest.mark.parametrize("how", ["hook", "trace"])
+def test_summary_matches_strace_c(how, exe, tmp_path):
+    ref = strace_c(exe)
+    cmd = [str(MANAGER), "--run", "ebpf-summary", "--args", "--pid PID --interval 1"] if how == "hook" \
+        else [sys.executable, "-m", "tracer", "trace", "--summary", "-o", str(tmp_path / "summary.out"),
+              "PID:all"]
+    text = run_ours(exe, cmd, tmp_path)
+    tables = last_tables(text)
+    total = tables.pop("all traced processes")
+    for name in AFTER_START:
+        assert total.get(name) == ref[name], f"{name}: ours {total.get(name)}, strace -c {ref[name]}"
+    assert ref["getppid"] == (1300, 0) and ref["chdir"] == (57, 57)
+    # per process: the workload and its child, each with its own figures
+    per = sorted(t["getppid"][0] for t in tables.values() if "getppid" in t)
+    assert per == [300, 1000]
+    # the table has strace -c's shape: header, rules, total line
+    assert "% time     seconds  usecs/call     calls    errors syscall" in text
+    assert re.search(r"^100\.00 +\d+\.\d{6} +\d+ +\d+ +\d* +total$", text, re.M)
+    assert re.search(r"^# getppid latency: (<\d+[nmu]?s:\d+ ?)+$", text, re.M)
+
+
+def test_table_shape_like_strace_c():
+    rows = {"getppid": summary.Row(calls=1300, ns=5_875_000), "chdir": summary.Row(57, 57, 430_000)}
+    lines = summary.table(rows)
+    assert lines[0] == "% time     seconds  usecs/call     calls    errors syscall"
+    assert lines[2] == " 93.18    0.005875           4      1300           getppid"
+    assert lines[3] == "  6.82    0.000430           7        57        57 chdir"
+    assert lines[-1] == "100.00    0.006305           4      1357        57 total"
+
+
+def test_bad_interval():
+    r = subprocess.run([str(MANAGER), "--run", "ebpf-summary", "--args", "--pid 1 --interval 0"],
+                       capture_output=True, text=True)
+    assert r.returncode != 0 and len(r.stderr.strip().splitlines()) == 1 and "--interval" in r.stderr

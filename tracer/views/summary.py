@@ -1,0 +1,252 @@
+"""The ebpf-summary hook (and `tracer trace --summary`): strace -c figures counted in the
+kernel (bpf/summary.c), read every --interval seconds and at the stop, written as tables:
+one per traced process, then the total, each like `strace -c`, followed by latency
+histograms (log2 buckets)."""
+
+from __future__ import annotations
+
+import ctypes as ct
+import os
+import time
+from dataclasses import dataclass, field
+
+from tracer.ebpf import compile as bpfc
+from tracer.errors import TracerError
+from tracer.hooks.options import HookOptions
+from tracer.pipeline.writer import TraceWriter
+from tracer.syscalls.table import SyscallTable
+
+DEFAULT_INTERVAL = 10
+RULE = "------ ----------- ----------- --------- --------- ----------------"
+HEAD = "% time     seconds  usecs/call     calls    errors syscall"
+
+
+@dataclass
+class Row:
+    calls: int = 0
+    errors: int = 0
+    ns: int = 0
+    hist: list[int] = field(default_factory=lambda: [0] * 24)
+
+
+def table(rows: dict[str, Row]) -> list[str]:
+    """`strace -c` lines for `rows` (syscall name -> figures), busiest first."""
+    total_ns = sum(r.ns for r in rows.values())
+    out = [HEAD, RULE]
+    order = sorted(rows.items(), key=lambda kv: (-kv[1].ns, -kv[1].calls, kv[0]))
+    for name, r in order:
+        pct = 100.0 * r.ns / total_ns if total_ns else 0.0
+        per = r.ns // 1000 // r.calls if r.calls else 0
+        errs = str(r.errors) if r.errors else ""
+        out.append(f"{pct:6.2f} {r.ns / 1e9:11.6f} {per:11d} {r.calls:9d} {errs:>9} {name}")
+    calls = sum(r.calls for r in rows.values())
+    errors = sum(r.errors for r in rows.values())
+    out.append(RULE)
+    out.append(f"{100.0 if total_ns else 0.0:6.2f} {total_ns / 1e9:11.6f} "
+               f"{total_ns // 1000 // calls if calls else 0:11d} {calls:9d} "
+               f"{str(errors) if errors else '':>9} total")
+    return out
+
+
+def histogram(name: str, hist: list[int]) -> str:
+    """`NAME latency: <1us:3 <2us:1 ...`: log2 buckets of nanoseconds, shown in us/ms/s."""
+    parts = []
+    for b, n in enumerate(hist):
+        if n:
+            parts.append(f"<{_dur(1 << (b + 1))}:{n}")
+    return f"{name} latency: " + " ".join(parts)
+
+
+def _dur(ns: int) -> str:
+    for unit, div in (("s", 10**9), ("ms", 10**6), ("us", 10**3)):
+        if ns >= div:
+            return f"{ns // div}{unit}"
+    return f"{ns}ns"
+
+
+class Summary:
+    """Loads bpf/summary.c, marks the traced PIDs, reads the per-CPU counters."""
+
+    def __init__(self, table: SyscallTable, syscalls: list[str] | None, follow: bool = True) -> None:
+        self.table = table
+        self.syscalls = syscalls
+        self.follow = follow
+        self.bpf = None
+
+    def start(self, pids: list[int]) -> None:
+        self.bpf = bpfc.build(bpfc.source("summary.c"), [])
+        try:
+            wanted = self.bpf["wanted"]
+            nrs = [self.table.get(n).nr for n in self.syscalls] if self.syscalls else \
+                [sc.nr for sc in self.table]
+            for nr in nrs:
+                wanted[ct.c_int(nr)] = ct.c_uint8(1)
+            self.bpf["config"][ct.c_int(0)] = ct.c_uint64(1 if self.follow else 0)
+            for pid in pids:
+                self.add(pid)
+            # RAW_TRACEPOINT_PROBE and TRACEPOINT_PROBE attach on load (BCC)
+        except BaseException:
+            self.close()
+            raise
+
+    def add(self, pid: int) -> None:
+        if pid != os.getpid():
+            self.bpf["traced"][ct.c_int(pid)] = ct.c_uint8(1)
+
+    def read(self) -> dict[tuple[int, str], dict[str, Row]]:
+        """(pid, comm) -> syscall name -> figures, summed over CPUs."""
+        out: dict[tuple[int, str], dict[str, Row]] = {}
+        names = {sc.nr: sc.name for sc in self.table}
+        for k, per_cpu in self.bpf["stats"].items():
+            row = Row()
+            comm = ""
+            for v in per_cpu:
+                row.calls += v.calls
+                row.errors += v.errors
+                row.ns += v.ns
+                for i in range(24):
+                    row.hist[i] += v.hist[i]
+                if not comm and v.comm:
+                    comm = v.comm.decode("utf-8", "replace")
+            if row.calls:
+                out.setdefault((k.tgid, comm), {})[names.get(k.nr, f"syscall_{k.nr}")] = row
+        return out
+
+    def close(self) -> None:
+        if self.bpf is not None:
+            q = bpfc.Quiet()
+            with q:
+                self.bpf.cleanup()
+            self.bpf = None
+
+
+def render(figures: dict[tuple[int, str], dict[str, Row]], at: float) -> str:
+    """The tables of one report: each process, then the total over them."""
+    lines = [f"# summary at {at:.6f}"]
+    total: dict[str, Row] = {}
+    for (pid, comm), rows in sorted(figures.items()):
+        lines.append(f"# pid {pid} ({comm})")
+        lines += table(rows)
+        lines += [f"# {histogram(n, r.hist)}" for n, r in sorted(rows.items())]
+        for n, r in rows.items():
+            t = total.setdefault(n, Row())
+            t.calls += r.calls
+            t.errors += r.errors
+            t.ns += r.ns
+            t.hist = [a + b for a, b in zip(t.hist, r.hist)]
+    lines.append("# all traced processes")
+    lines += table(total)
+    return "\n".join(lines) + "\n"
+
+
+class SummarySource:
+    """The event source of the ebpf-summary hook: writes a report every `interval` s."""
+
+    def __init__(self, tab: SyscallTable, opts: HookOptions) -> None:
+        self.opts = opts
+        interval = opts.extra.get("interval") or DEFAULT_INTERVAL
+        if interval <= 0:
+            raise TracerError(f"--interval {interval}: give a number of seconds above 0")
+        self.interval = interval
+        self.summary = Summary(tab, opts.extra.get("syscalls"), opts.follow_forks)
+        self.next = 0.0
+
+    def start(self) -> None:
+        from tracer.ebpf.source import descendants
+
+        pids = list(self.opts.pids)
+        if self.opts.follow_forks:
+            pids += descendants(pids)
+        self.summary.start(pids)
+        self.next = time.monotonic() + self.interval
+
+    def poll(self, timeout: float, writer: TraceWriter) -> None:
+        time.sleep(timeout)
+        if time.monotonic() >= self.next:
+            self.next += self.interval
+            self.report(writer)
+
+    def report(self, writer: TraceWriter, last: bool = False) -> None:
+        """Write the tables so far (cumulative); the last report counts the calls as events."""
+        figures = self.summary.read()
+        calls = sum(r.calls for rows in figures.values() for r in rows.values())
+        writer.write(render(figures, time.time()), calls if last else 0)
+
+    def close(self, writer: TraceWriter) -> None:
+        if self.summary.bpf is None:
+            return
+        try:
+            self.report(writer, last=True)
+        finally:
+            self.summary.close()
+
+    def notes(self) -> list[str]:
+        return []
+
+
+def create(hook: object, opts: HookOptions, caps: object) -> SummarySource:
+    from tracer import capabilities as cap
+    from tracer.syscalls import table as systable
+
+    if opts.containers:
+        raise TracerError("ebpf-summary takes --pid only (no --container yet)")
+    if opts.format != "text":
+        raise TracerError("ebpf-summary writes strace -c tables: leave out --format")
+    tracefs = getattr(caps, "tracefs", None)
+    if tracefs is None:
+        raise TracerError(caps.reason(cap.TRACEFS))  # type: ignore[attr-defined]
+    tab = systable.load(tracefs)
+    for n in opts.extra.get("syscalls") or []:
+        tab.get(n)  # an unknown name: the error with the closest names
+    return SummarySource(tab, opts)
+
+
+def run_trace(specs: list[str], output: str | None, follow: bool, interval: int) -> int:
+    """`tracer trace --summary SPEC...`: SPEC is PID[,PID...]:SYSCALLS (names or families,
+    `all` for every syscall); every PID of every SPEC is counted, with the syscalls of all."""
+    from tracer import capabilities as cap
+    from tracer.pipeline.session import install_stop_handlers
+    from tracer.syscalls import table as systable
+    from tracer.trace import spec as sp
+    from tracer.trace.state import check_handlers
+
+    caps = cap.probe()
+    if caps.tracefs is None:
+        raise TracerError(caps.reason(cap.TRACEFS))
+    tab = systable.load(caps.tracefs)
+    pids: list[int] = []
+    names: set[str] = set()
+    every = False
+    for text in specs:
+        s = sp.parse(text)
+        if not s.targets:
+            raise TracerError(f"--summary needs PIDs: give PID:SYSCALLS, not '{text}'")
+        if any(sp.is_file(h) for h in s.handlers):
+            raise TracerError("--summary counts syscalls: handler files do not apply")
+        pids += sp.resolve_targets(s.targets)
+        every |= "all" in s.handlers
+        names.update(sc.name for sc in check_handlers(tuple(h for h in s.handlers if h != "all"), tab))
+    if interval <= 0:
+        raise TracerError(f"--interval {interval}: give a number of seconds above 0")
+    stop = install_stop_handlers()
+    fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600) if output \
+        else os.dup(1)
+    writer = TraceWriter(fd)
+    summ = Summary(tab, None if every else sorted(names), follow)
+    try:
+        summ.start(pids)
+    except BaseException:
+        os.close(fd)
+        raise
+    src = SummarySource.__new__(SummarySource)
+    src.summary, src.interval = summ, interval
+    src.next = time.monotonic() + interval
+    try:
+        while not stop.stopped:
+            src.poll(0.1, writer)
+            writer.flush()
+    finally:
+        src.close(writer)
+        writer.flush()
+        os.close(fd)
+    return 0
