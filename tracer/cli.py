@@ -81,7 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _extensions() -> list:
     """Verbs that live in their own modules (trace/ctl, containers), when present."""
     found = []
-    for mod in ("tracer.trace.cli", "tracer.containers.cli"):
+    for mod in ("tracer.trace.cli", "tracer.containers.cli", "tracer.views.cli"):
         try:
             found.append(__import__(mod, fromlist=["register"]).register)
         except ModuleNotFoundError as e:

@@ -1,0 +1,188 @@
+"""`tracer export FILE --to ctf DIR`: a CTF trace with LTTng's kernel conventions, written by
+babeltrace2's own CTF writer (Debian's python3-bt2, `sink.ctf.fs`), so babeltrace2, Trace
+Compass and lttng-analyses read it as an lttng-modules trace.
+
+What LTTng readers rely on, and where it comes from here:
+- metadata environment: domain "kernel", tracer_name "lttng-modules", tracer 2.12;
+- events `syscall_entry_NAME` (the arguments, raw integers named as the kernel names them;
+  paths as strings) and `syscall_exit_NAME` (`ret`, the kernel's value: -errno on failure);
+- `sched_process_fork` / `sched_process_exec` / `sched_process_exit` from clone/fork, execve
+  and exit_group; `sched_switch` whenever the next event belongs to another thread (the
+  analyses know which thread a syscall event belongs to only through it);
+- packet context `cpu_id`; event context `procname`, `pid`, `tid` (LTTng's add-context).
+The trace has one stream, CPU 0: our trace file does not say which CPU ran a call.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+from tracer.errors import TracerError
+from tracer.views.calls import EXECS, FORKS, NORETURN, Call
+
+STRING_ARGS = frozenset({"filename", "pathname", "path", "oldname", "newname", "specialfile",
+                         "dev_name", "dir_name", "library"})
+TRACER = {"tracer_name": "lttng-modules", "tracer_major": 2, "tracer_minor": 12,
+          "tracer_patchlevel": 0}
+
+
+@dataclass
+class Ev:
+    ts: int
+    name: str
+    fields: dict[str, Any]
+    comm: str
+    pid: int
+    tid: int
+
+
+def _s64(v: Any) -> int:
+    v = int(v)
+    return v - (1 << 64) if v >= 1 << 63 else v
+
+
+def events(calls: list[Call]) -> list[Ev]:
+    """Every call as LTTng kernel events, in time order, with the scheduler events implied."""
+    out: list[Ev] = []
+    for c in calls:
+        entry = {}
+        for n in c.arg_names():
+            v = c.args[n]
+            if n in STRING_ARGS and isinstance(v, str):
+                entry[n] = v
+            else:
+                raw = c.raw(n)
+                entry[n] = _s64(raw) if isinstance(raw, int) else 0
+        out.append(Ev(c.start, f"syscall_entry_{c.name}", entry, c.comm, c.pid, c.tid))
+        if c.ret is None:  # exit_group: the process ends in it
+            if c.name in NORETURN:
+                out.append(Ev(c.start, "sched_process_exit", {"comm": c.comm, "tid": c.tid, "prio": 120},
+                              c.comm, c.pid, c.tid))
+            continue
+        out.append(Ev(c.end, f"syscall_exit_{c.name}", {"ret": int(c.ret)}, c.comm, c.pid, c.tid))
+        if c.name in FORKS and c.ret > 0:
+            thread = isinstance(c.args.get("flags_raw"), int) and c.args["flags_raw"] & 0x10000
+            out.append(Ev(c.end, "sched_process_fork", {
+                "parent_comm": c.comm, "parent_tid": c.tid, "parent_pid": c.pid,
+                "child_comm": c.comm, "child_tid": int(c.ret), "child_pid": c.pid if thread else int(c.ret),
+            }, c.comm, c.pid, c.tid))
+        elif c.name in EXECS and c.ret == 0:
+            path = c.args.get("filename") or c.args.get("pathname") or ""
+            out.append(Ev(c.end, "sched_process_exec", {"filename": str(path), "tid": c.tid,
+                                                        "old_tid": c.tid}, c.comm, c.pid, c.tid))
+    out.sort(key=lambda e: e.ts)  # stable: an entry stays before its exit at equal times
+    switched: list[Ev] = []
+    cur: Ev | None = None
+    for e in out:
+        if cur is None or cur.tid != e.tid:
+            switched.append(Ev(e.ts, "sched_switch", {
+                "prev_comm": cur.comm if cur else "swapper/0", "prev_tid": cur.tid if cur else 0,
+                "prev_prio": 20, "prev_state": 1,
+                "next_comm": e.comm, "next_tid": e.tid, "next_prio": 20}, e.comm, e.pid, e.tid))
+        switched.append(e)
+        cur = e
+    return switched
+
+
+def _field_class(tc: Any, value: Any) -> Any:
+    if isinstance(value, str):
+        return tc.create_string_field_class()
+    return tc.create_signed_integer_field_class(64)
+
+
+def write(calls: list[Call], out_dir: str | Path) -> Path:
+    """Write `calls` as a CTF trace under `out_dir`/kernel (LTTng's layout); return that path."""
+    try:
+        import bt2
+    except ImportError:
+        raise TracerError("babeltrace2's Python bindings are missing: run scripts/setup.sh"
+                          " (Debian's python3-bt2)") from None
+    out = Path(out_dir)
+    if out.exists() and any(out.iterdir()):
+        raise TracerError(f"{out} is not empty: give a new or empty directory for the CTF trace")
+    evs = events(calls)
+
+    # the fields of each event class: the union over its events (some calls show fewer)
+    shapes: dict[str, dict[str, Any]] = {}
+    for e in evs:
+        shape = shapes.setdefault(e.name, {})
+        for k, v in e.fields.items():
+            shape.setdefault(k, v)
+
+    class Iter(bt2._UserMessageIterator):
+        def __init__(self, config: Any, port: Any) -> None:
+            self._gen = port.user_data(self)
+
+        def __next__(self) -> Any:
+            return next(self._gen)
+
+    class Source(bt2._UserSourceComponent, message_iterator_class=Iter):
+        def __init__(self, config: Any, params: Any, obj: Any) -> None:
+            tc = self._create_trace_class(assigns_automatic_stream_class_id=True)
+            cc = self._create_clock_class(frequency=1_000_000_000, name="monotonic",
+                                          origin_is_unix_epoch=True)
+            pctx = tc.create_structure_field_class()
+            pctx.append_member("cpu_id", tc.create_unsigned_integer_field_class(32))
+            ectx = tc.create_structure_field_class()
+            ectx.append_member("procname", tc.create_string_field_class())
+            ectx.append_member("pid", tc.create_signed_integer_field_class(32))
+            ectx.append_member("tid", tc.create_signed_integer_field_class(32))
+            sc = tc.create_stream_class(default_clock_class=cc, supports_packets=True,
+                                        packets_have_beginning_default_clock_snapshot=True,
+                                        packets_have_end_default_clock_snapshot=True,
+                                        packet_context_field_class=pctx,
+                                        event_common_context_field_class=ectx,
+                                        assigns_automatic_event_class_id=True)
+            classes = {}
+            for name, shape in shapes.items():
+                payload = tc.create_structure_field_class()
+                for k, v in shape.items():
+                    payload.append_member(k, _field_class(tc, v))
+                classes[name] = sc.create_event_class(name=name, payload_field_class=payload)
+            env = {"domain": "kernel", "hostname": socket.gethostname(), "sysname": "Linux",
+                   "kernel_release": platform.release(), "kernel_version": platform.version(),
+                   "trace_name": "tracer", **TRACER}
+            trace = tc(environment=env)
+            stream = trace.create_stream(sc)
+
+            def messages(it: Any) -> Iterator[Any]:
+                first = evs[0].ts if evs else 0
+                last = evs[-1].ts if evs else 0
+                yield it._create_stream_beginning_message(stream)
+                packet = stream.create_packet()
+                packet.context_field["cpu_id"] = 0
+                yield it._create_packet_beginning_message(packet, first)
+                for e in evs:
+                    m = it._create_event_message(classes[e.name], packet, e.ts)
+                    ctx = m.event.common_context_field
+                    ctx["procname"] = e.comm
+                    ctx["pid"] = e.pid
+                    ctx["tid"] = e.tid
+                    payload = m.event.payload_field
+                    for k, v in shapes[e.name].items():
+                        payload[k] = e.fields.get(k, "" if isinstance(v, str) else 0)
+                    yield m
+                yield it._create_packet_end_message(packet, last)
+                yield it._create_stream_end_message(stream)
+
+            self._add_output_port("out", messages)
+
+    kernel = out / "kernel"
+    kernel.parent.mkdir(parents=True, exist_ok=True)
+    graph = bt2.Graph()
+    src = graph.add_component(Source, "tracer")
+    sink_cls = bt2.find_plugin("ctf").sink_component_classes["fs"]
+    sink = graph.add_component(sink_cls, "ctf", params={"path": str(kernel),
+                                                        "assume-single-trace": True})
+    graph.connect_ports(src.output_ports["out"], sink.input_ports["in"])
+    try:
+        graph.run()
+    except bt2._Error as e:
+        raise TracerError(f"babeltrace2 could not write the CTF trace: {str(e).splitlines()[0]}") from None
+    os.chmod(kernel, 0o755)
+    return kernel
