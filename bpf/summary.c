@@ -2,6 +2,7 @@
  * time and a log2 histogram of call latencies, kept in a per-CPU hash. Nothing is sent
  * per call; the tracer reads the map every few seconds. */
 #include <uapi/linux/ptrace.h>
+#include "generated.h"
 
 #define PID_LIMIT 4194304
 #define NR_MAX 512
@@ -81,7 +82,7 @@ RAW_TRACEPOINT_PROBE(sys_exit)
     inflight.delete(&id);
     s64 ret = (s64)ctx->args[1];
     /* a new process returning 0 from fork/clone: the call is its parent's */
-    if (ret == 0 && (k.nr == 56 || k.nr == 57 || k.nr == 58 || k.nr == 435))
+    if (ret == 0 && IS_FORK(k.nr))
         return 0;
     struct stats zero = {};
     struct stats *st = stats.lookup_or_try_init(&k, &zero);
