@@ -142,20 +142,20 @@ def render(figures: dict[tuple[int, str], dict[str, Row]], at: float) -> str:
 class SummarySource:
     """The event source of the ebpf-summary hook: writes a report every `interval` s."""
 
-    def __init__(self, tab: SyscallTable, opts: HookOptions) -> None:
-        self.opts = opts
-        interval = opts.extra.get("interval") or DEFAULT_INTERVAL
+    def __init__(self, summary: Summary, pids: list[int], interval: int, follow: bool = True) -> None:
         if interval <= 0:
             raise TracerError(f"--interval {interval}: give a number of seconds above 0")
+        self.summary = summary
+        self.pids = pids
         self.interval = interval
-        self.summary = Summary(tab, opts.extra.get("syscalls"), opts.follow_forks)
+        self.follow = follow
         self.next = 0.0
 
     def start(self) -> None:
         from tracer.ebpf.source import descendants
 
-        pids = list(self.opts.pids)
-        if self.opts.follow_forks:
+        pids = list(self.pids)
+        if self.follow:
             pids += descendants(pids)
         self.summary.start(pids)
         self.next = time.monotonic() + self.interval
@@ -198,7 +198,9 @@ def create(hook: object, opts: HookOptions, caps: object) -> SummarySource:
     tab = systable.load(tracefs)
     for n in opts.extra.get("syscalls") or []:
         tab.get(n)  # an unknown name: the error with the closest names
-    return SummarySource(tab, opts)
+    return SummarySource(Summary(tab, opts.extra.get("syscalls"), opts.follow_forks), opts.pids,
+                         DEFAULT_INTERVAL if opts.extra.get("interval") is None else opts.extra["interval"],
+                         opts.follow_forks)
 
 
 def run_trace(specs: list[str], output: str | None, follow: bool, interval: int) -> int:
@@ -226,21 +228,16 @@ def run_trace(specs: list[str], output: str | None, follow: bool, interval: int)
         pids += sp.resolve_targets(s.targets)
         every |= "all" in s.handlers
         names.update(sc.name for sc in check_handlers(tuple(h for h in s.handlers if h != "all"), tab))
-    if interval <= 0:
-        raise TracerError(f"--interval {interval}: give a number of seconds above 0")
+    src = SummarySource(Summary(tab, None if every else sorted(names), follow), pids, interval, follow)
     stop = install_stop_handlers()
     fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600) if output \
         else os.dup(1)
     writer = TraceWriter(fd)
-    summ = Summary(tab, None if every else sorted(names), follow)
     try:
-        summ.start(pids)
+        src.start()
     except BaseException:
         os.close(fd)
         raise
-    src = SummarySource.__new__(SummarySource)
-    src.summary, src.interval = summ, interval
-    src.next = time.monotonic() + interval
     try:
         while not stop.stopped:
             src.poll(0.1, writer)
