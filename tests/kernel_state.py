@@ -12,7 +12,8 @@ from bounds import bound
 TRACEFS = Path("/sys/kernel/tracing")
 # Names the kernel shows for our BPF programs (truncated to 15 characters).
 OUR_PROGS = {"raw_exit", "tp_exit", "kp_enter", "kp_exit", "handle_enter", "handle_exit",
-             "handle_exec", "handle_exec_exi", "tracepoint__sch"} | {f"tp_enter{n}" for n in range(7)}
+             "handle_exec", "handle_exec_exi", "tracepoint__sch",
+             "raw_enter", "raw_tracepoint_"} | {f"tp_enter{n}" for n in range(7)}  # raw_tracepoint_: summary.c
 USER_PREFIX = "tracer_h_"  # user handler files' programs (bpf/api.h)
 
 
