@@ -13,7 +13,8 @@ TRACEFS = Path("/sys/kernel/tracing")
 # Names the kernel shows for our BPF programs (truncated to 15 characters).
 OUR_PROGS = {"raw_exit", "tp_exit", "kp_enter", "kp_exit", "handle_enter", "handle_exit",
              "handle_exec", "handle_exec_exi", "tracepoint__sch",
-             "raw_enter", "raw_tracepoint_"} | {f"tp_enter{n}" for n in range(7)}  # raw_tracepoint_: summary.c
+             # raw_tracepoint_: summary.c's RAW_TRACEPOINT_PROBEs, cut to 15 characters
+             "raw_enter", "raw_tracepoint_"} | {f"tp_enter{n}" for n in range(7)}
 USER_PREFIX = "tracer_h_"  # user handler files' programs (bpf/api.h)
 
 
