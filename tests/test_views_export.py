@@ -61,7 +61,7 @@ def test_json_keeps_raw_values(json_trace):
     assert opens
     for o in opens:
         assert isinstance(o["args"]["flags"], str) and isinstance(o["args"]["flags_raw"], int)
-        assert o["args"]["dfd"] == "AT_FDCWD" and o["args"]["dfd_raw"] == 2**64 - 100
+        assert o["args"]["dfd"] == "AT_FDCWD" and o["args"]["dfd_raw"] & 0xFFFFFFFF == 0xFFFFFF9C
         assert o["ret_raw"] == o["ret"] if o["errno"] is None else (o["ret"] == -1 and o["ret_raw"] < 0)
         assert o["duration_ns"] >= 0
 
@@ -75,7 +75,7 @@ def test_ctf_read_back_by_babeltrace2_and_lttng_analyses(json_trace, tmp_path):
     # babeltrace2 prints every event: one entry per call, one exit per call that returned
     text = subprocess.run(["babeltrace2", str(out)], capture_output=True, text=True, check=True).stdout
     ev = re.compile(r"^\[[\d:.]+\] \(\+[?\d.]+\) \S+ (\w+): \{ cpu_id = 0 \}, \{ procname = \"([^\"]*)\","
-                    r" pid = (\d+), tid = (\d+) \}, \{ (.*) \}$")
+                    r" pid = (\d+), tid = (\d+) \}, \{ ?(.*?) ?\}$")
     got = [ev.match(ln) for ln in text.splitlines()]
     assert all(got), [ln for ln, m in zip(text.splitlines(), got) if not m][:3]
     entries = [(m[1][len("syscall_entry_"):], int(m[4])) for m in got if m[1].startswith("syscall_entry_")]
