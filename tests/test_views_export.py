@@ -42,7 +42,8 @@ def json_trace(tmp_path_factory) -> Path:
         time.sleep(0.02)
     m = subprocess.Popen([str(MANAGER), "--run", "ebpf-syscalls", "--args", f"--pid {w.pid} --format json"],
                          cwd=MANAGER.parent, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         env={"TRACER_OUTPUT_DIR": str(tmp), "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"})
+                         env={"TRACER_OUTPUT_DIR": str(tmp), "TRACER_OUTPUT_MODE": "file",
+                              "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"})
     path = m.stdout.readline().strip()
     assert path, m.stderr.read()
     w.communicate(b"g\n", timeout=60)

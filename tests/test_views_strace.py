@@ -60,7 +60,8 @@ def ours_by_hook(tmp: Path) -> str:
     m = subprocess.Popen([str(MANAGER), "--run", "ebpf-syscalls", "--args",
                           f"--pid {w.pid} --format strace"], cwd=MANAGER.parent, text=True,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         env={"TRACER_OUTPUT_DIR": str(tmp), "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"})
+                         env={"TRACER_OUTPUT_DIR": str(tmp), "TRACER_OUTPUT_MODE": "file",
+                              "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"})
     path = m.stdout.readline().strip()
     assert path, m.stderr.read()
     w.communicate(b"g\n", timeout=60)

@@ -56,7 +56,8 @@ def run_ours(exe: Path, cmd: list[str], tmp: Path) -> str:
         time.sleep(0.01)
     m = subprocess.Popen([a.replace("PID", str(w.pid)) for a in cmd], cwd=tmp, text=True,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         env={"TRACER_OUTPUT_DIR": str(tmp), "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"})
+                         env={"TRACER_OUTPUT_DIR": str(tmp), "TRACER_OUTPUT_MODE": "file",
+                              "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"})
     if "--run" in cmd:
         path = Path(m.stdout.readline().strip())
     else:
