@@ -158,7 +158,9 @@ class SummarySource:
         if self.follow:
             pids += descendants(pids)
         self.summary.start(pids)
-        self.next = time.monotonic() + self.interval
+        # a first table after a second (a reader sees at once that counting works), then
+        # one every interval
+        self.next = time.monotonic() + min(1.0, self.interval)
 
     def poll(self, timeout: float, writer: TraceWriter) -> None:
         time.sleep(timeout)
