@@ -232,8 +232,9 @@ def run_trace(specs: list[str], output: str | None, follow: bool, interval: int)
         names.update(sc.name for sc in check_handlers(tuple(h for h in s.handlers if h != "all"), tab))
     src = SummarySource(Summary(tab, None if every else sorted(names), follow), pids, interval, follow)
     stop = install_stop_handlers()
-    fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600) if output \
-        else os.dup(1)
+    from tracer import safefile
+
+    fd = safefile.create_output(output) if output else os.dup(1)  # new file, never a link
     writer = TraceWriter(fd)
     try:
         src.start()
