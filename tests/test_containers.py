@@ -14,11 +14,9 @@ import pytest
 from bounds import bound
 from containers_fixtures import podman, wait_until
 
-from tracer import containers
+from tracer import containers, targets
 from tracer.containers import cache, cgroup, names, unified
-from tracer.containers.hooks import targets
 from tracer.errors import TracerError
-from tracer.hooks.options import HookOptions
 
 FIXTURES = Path(__file__).parent / "fixtures" / "cgroup"
 ROOT = Path(__file__).resolve().parents[1]
@@ -226,8 +224,9 @@ def test_cgroup_id_is_the_inode_of_the_v2_directory(fake_proc, tmp_path):
 
 
 def test_targets_adds_container_pids_and_tags(fake_proc):
-    opts, tags = targets(HookOptions(pids=[300], containers=["web", "db"]))
-    assert opts.pids == [300, 400, 401, 500, 700] and opts.containers == ["web", "db"]
+    who = targets.resolve([300], ["web", "db"])
+    tags = who.tags
+    assert who.pids == (300, 400, 401, 500, 700) and [c.name for c in who.containers] == ["web", "db"]
     assert tags(401) == P[:12] and tags(500) == D[:12] and tags(300) is None
     assert tags.notes() == []
     (fake_proc / "500" / "cgroup").unlink()
@@ -361,8 +360,9 @@ def test_cgroup_id_is_what_bpf_sees(real, busybox_container):
 
 def test_container_that_exits_midway(real, busybox_container):
     with busybox_container("brief", "sleep 2") as (c, pid):
-        opts, tags = targets(HookOptions(containers=[c.name]))
-        assert pid in opts.pids and tags(pid) == c.short_id
+        who = targets.resolve([], [c.name])
+        tags = who.tags
+        assert pid in who.pids and tags(pid) == c.short_id
         assert containers.is_running(c) and tags.notes() == []
         assert wait_until(lambda: not containers.is_running(c), timeout=bound(15))
         assert tags.notes() == [f"# container {c.short_id} ({c.name}) exited during the trace"]

@@ -10,7 +10,9 @@ import pytest
 from bounds import bound
 
 from tracer import capabilities as cap
+from tracer.ebpf import frontend, plan
 from tracer.errors import TracerError
+from tracer.hooks import options, registry
 from tracer.tracefs.mount import find_tracefs
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,7 +40,28 @@ def test_fast_probe_matches_the_kernel():
     assert caps.has(cap.KPROBES) == (TRACEFS / "kprobe_events").exists()
     assert caps.has(cap.UPROBES) == (TRACEFS / "uprobe_events").exists()
     assert caps.has(cap.SYSCALL_TRACEPOINTS) == (TRACEFS / "events/syscalls").is_dir()
-    assert caps.attach_mode() == ("kprobe" if caps.has(cap.KPROBES) else "raw_tracepoint")
+
+
+def test_doctor_describe_and_a_run_agree_on_how_syscalls_are_caught():
+    """One answer (tracer/ebpf/frontend.py): doctor and --describe say what a run's plan uses,
+    for all syscalls and for a few, and the buffer kind."""
+    caps = cap.probe()
+    hook = registry.get("ebpf-syscalls")
+    many = plan.make_plan(hook, options.parse(hook, "--pid 1"), caps)
+    few = plan.make_plan(hook, options.parse(hook, "--pid 1 --syscalls openat"), caps)
+    assert many.mode == ("raw_tracepoint" if caps.has(cap.RAW_TRACEPOINTS) else "tracepoint")
+    assert few.mode == ("kprobe" if caps.has(cap.KPROBES) else "tracepoint")
+    assert many.ringbuf == few.ringbuf == caps.has(cap.RINGBUF)
+    said = frontend.describe(caps)
+    for mode in (many.mode, few.mode):
+        assert frontend._HOW[mode] in said
+    assert ("BPF ring buffer" if many.ringbuf else "perf buffer") in said
+    tracer = str(ROOT / ".venv/bin/tracer")
+    doctor = subprocess.run([tracer, "doctor", "--fast"], capture_output=True, text=True, timeout=60)
+    assert f"ebpf syscall handlers attach with: {said}\n" in doctor.stdout
+    describe = subprocess.run([tracer, "describe", "ebpf-syscalls"], capture_output=True, text=True,
+                              timeout=60)
+    assert said in describe.stdout
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ from ftrace_kernel import (  # noqa: E402
     needs_root,
 )
 
-from tracer import manager  # noqa: E402
+from tracer import manager, targets  # noqa: E402
 from tracer.errors import TracerError  # noqa: E402
 from tracer.ftrace import functions, lines  # noqa: E402
 from tracer.hooks import options, registry  # noqa: E402
@@ -46,7 +46,8 @@ def play(hook_name: str, args: str, script: str, tmp_path: Path, polls: int = 5)
     writer = TraceWriter(fd)
     try:
         opts = options.parse(hook, f"--pid {w.pid} {args}")
-        source = hook.load_runner()(hook, opts, CAPS)
+        who = targets.resolve(opts.pids, opts.containers, opts.follow_forks)
+        source = hook.runner(hook, opts, who, CAPS)
         source.start()
         try:
             w.go()
@@ -190,7 +191,7 @@ def test_unknown_container_is_a_clear_error(tmp_path):
     hook = registry.get("ftrace-sched", "ftrace")
     opts = options.parse(hook, "--container no-such-box")
     with pytest.raises(TracerError, match="no running container matches 'no-such-box'"):
-        hook.load_runner()(hook, opts, CAPS).start()
+        targets.resolve(opts.pids, opts.containers)
 
 
 # -- the manager contract ------------------------------------------------------------------

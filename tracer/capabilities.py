@@ -1,9 +1,9 @@
 """What this kernel and machine can do, each answer with its reason.
 
-Every other module asks `probe()` instead of guessing. The fast probe only reads
-files (managers call it for --get-all, which must stay well under half a
-second); `probe(deep=True)` also loads tiny BPF programs to prove the BPF
-features really work, for `tracer doctor`.
+Every other module asks `probe()` instead of guessing. The probe only reads files
+(managers call it for --get-all, which must stay well under half a second);
+`tracer doctor` also loads tiny BPF programs to prove the BPF features really work
+(tracer/ebpf/selftest.py, which refines these answers).
 """
 
 from __future__ import annotations
@@ -60,23 +60,6 @@ class Capabilities:
 
     def reason(self, name: str) -> str:
         return self.features[name].reason
-
-    def require(self, name: str, what: str) -> None:
-        """Raise the one-line error for a feature `what` needs and this kernel lacks."""
-        f = self.features[name]
-        if not f.ok:
-            raise TracerError(f"{what} needs {name}, which is unavailable here: {f.reason}"
-                              " (run 'tracer doctor' for details)")
-
-    def attach_mode(self) -> str:
-        """How syscall handlers attach: the seed's kprobes where they exist, tracepoints otherwise."""
-        if os.environ.get("TRACER_ATTACH"):
-            return os.environ["TRACER_ATTACH"]
-        if self.has(KPROBES):
-            return "kprobe"
-        if self.has(RAW_TRACEPOINTS):
-            return "raw_tracepoint"
-        return "tracepoint"
 
     def lines(self) -> list[str]:
         width = max(len(n) for n in self.features)
@@ -135,7 +118,7 @@ def _lockdown() -> Feature:
     return Feature(LOCKDOWN, True, "no lockdown found")
 
 
-def _probe(deep: bool) -> Capabilities:
+def _probe() -> Capabilities:
     release = paths.kernel_release()
     ver = _version(release)
     feats: dict[str, Feature] = {}
@@ -185,14 +168,9 @@ def _probe(deep: bool) -> Capabilities:
     feats[LOCKDOWN] = _lockdown()
     feats[ROOT] = (Feature(ROOT, True, "running as root") if os.geteuid() == 0 else
                    Feature(ROOT, False, "not root: run as root (sudo)"))
-    if deep and feats[BCC].ok and feats[ROOT].ok and feats[HEADERS].ok:
-        from tracer.ebpf.selftest import verify  # BCC import is slow: only for doctor
-
-        for name, ok, reason in verify(feats):
-            feats[name] = Feature(name, ok, reason)
     return Capabilities(feats, tracefs, release)
 
 
-@functools.lru_cache(maxsize=2)
-def probe(deep: bool = False) -> Capabilities:
-    return _probe(deep)
+@functools.lru_cache(maxsize=1)
+def probe() -> Capabilities:
+    return _probe()

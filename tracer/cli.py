@@ -1,4 +1,4 @@
-"""The `tracer` command: doctor, hooks, describe, run, clear (and the issue-specific verbs)."""
+"""The `tracer` command: doctor, hooks, describe, run, clear, trace, ctl, containers."""
 
 from __future__ import annotations
 
@@ -16,12 +16,15 @@ class _Parser(argparse.ArgumentParser):
 
 def _doctor(ns: argparse.Namespace) -> int:
     from tracer import capabilities
+    from tracer.ebpf import frontend, selftest
 
-    caps = capabilities.probe(deep=not ns.fast)
+    caps = capabilities.probe()
+    if not ns.fast:
+        caps = selftest.verified(caps)
     print(f"kernel {caps.release}")
     for line in caps.lines():
         print(line)
-    print(f"syscall handlers attach with: {caps.attach_mode()}")
+    print(f"ebpf syscall handlers attach with: {frontend.describe(caps)}")
     return 0
 
 
@@ -73,21 +76,14 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("args", nargs=argparse.REMAINDER, help="the hook's options, e.g. --pid 1234")
     r.set_defaults(func=_run)
     sub.add_parser("clear", help="remove what a killed run left in the kernel").set_defaults(func=_clear)
-    for register in _extensions():
-        register(sub)
+    from tracer.containers import cli as containers_cli
+    from tracer.trace import cli as trace_cli
+    from tracer.views import cli as views_cli
+
+    trace_cli.register(sub)  # trace, ctl
+    containers_cli.register(sub)  # containers
+    views_cli.register(sub)  # export
     return p
-
-
-def _extensions() -> list:
-    """Verbs that live in their own modules (trace/ctl, containers), when present."""
-    found = []
-    for mod in ("tracer.trace.cli", "tracer.containers.cli", "tracer.views.cli"):
-        try:
-            found.append(__import__(mod, fromlist=["register"]).register)
-        except ModuleNotFoundError as e:
-            if e.name is None or not mod.startswith(e.name):
-                raise
-    return found
 
 
 def main(argv: list[str] | None = None) -> int:

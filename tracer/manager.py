@@ -34,7 +34,7 @@ def _parser(subsystem: str) -> argparse.ArgumentParser:
 
 def run_hook(name: str, args: str, subsystem: str | None) -> int:
     """`--run`: validate everything before touching the kernel, then play the session."""
-    from tracer import capabilities, early
+    from tracer import capabilities, early, targets
     from tracer.hooks import options, registry
     from tracer.pipeline import session
 
@@ -49,7 +49,8 @@ def run_hook(name: str, args: str, subsystem: str | None) -> int:
     why = hook.why_unavailable(caps)
     if why:
         raise TracerError(f"hook {name} cannot run on this kernel: {why}")
-    return session.run(hook, opts, caps, stop=stop)
+    who = targets.resolve(opts.pids, opts.containers, opts.follow_forks)
+    return session.run(hook, opts, who, caps, stop=stop)
 
 
 def _tracefs_where_bcc_looks(raise_error: bool) -> str | None:

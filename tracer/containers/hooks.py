@@ -1,6 +1,6 @@
-"""What a hook's session needs for --container: PIDs to trace, a tagger, the exit note.
+"""What a hook's session needs for --container: a tagger and the exit note
+(tracer/targets.py resolves the containers and builds it).
 
-    opts, tags = targets(opts)      # opts.pids now holds every container process
     line_tag = tags(pid)            # 12-char id or None, per event
     line_tag = tags.of_cgroup(cg)   # the same from a record's bpf_get_current_cgroup_id()
     tags.note_fork(ppid, pid); tags.forget(pid)   # from fork/exit events, if seen
@@ -9,12 +9,8 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 from tracer.containers import cache, unified
 from tracer.containers.model import Container
-from tracer.containers.resolve import resolve
-from tracer.hooks.options import HookOptions
 
 
 class ContainerTags:
@@ -47,11 +43,3 @@ class ContainerTags:
     def notes(self) -> list[str]:
         return [f"# container {c.label} exited during the trace" for c in self.exited()]
 
-
-def targets(opts: HookOptions) -> tuple[HookOptions, ContainerTags]:
-    """Resolve opts.containers (TracerError if one is unknown) and add their PIDs to opts.pids."""
-    containers = resolve(opts.containers)
-    pids = list(opts.pids)
-    for c in containers:
-        pids += [p for p in c.pids if p not in pids]
-    return dataclasses.replace(opts, pids=pids), ContainerTags(containers)

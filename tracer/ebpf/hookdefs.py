@@ -4,29 +4,31 @@ from __future__ import annotations
 
 from tracer import capabilities as cap
 from tracer.capabilities import Capabilities
-from tracer.hooks.spec import Hook, Option
+from tracer.ebpf import frontend
+from tracer.hooks.spec import EventSource, Hook, Option
 from tracer.syscalls import families
 
-RUNNER = "tracer.ebpf.source:create"
 NEEDS = (cap.BCC, cap.HEADERS, cap.SYSCALL_TRACEPOINTS)
 
 
 def mechanism(caps: Capabilities, count: int | None = None) -> str:
     """What catches the syscalls on this kernel: for `count` syscalls by default, and with --syscalls."""
-    from tracer.ebpf.plan import FEW, choose_mode
+    return f"{frontend.describe(caps, count)}; per-PID tail-call dispatch"
 
-    fronts = {
-        "raw_tracepoint": "the raw sys_exit tracepoint (every call seen at exit; execve, exit_group"
-                          " and rt_sigreturn also at entry through their own tracepoints)",
-        "tracepoint": "the syscalls:sys_enter_NAME/sys_exit_NAME tracepoints of each syscall",
-        "kprobe": "kprobes/kretprobes on the __x64_sys_NAME functions",
-    }
-    how = (f"{fronts[choose_mode(caps, count or FEW + 1)]}; with --syscalls naming up to {FEW}:"
-           f" {fronts[choose_mode(caps, 1)]}")
-    if not caps.has(cap.KPROBES):
-        how += f" (kprobes are unavailable: {caps.reason(cap.KPROBES)})"
-    buf = "BPF ring buffer" if caps.has(cap.RINGBUF) else "perf buffer"
-    return f"{how}; events through the {buf}; per-PID tail-call dispatch"
+
+def run(hook: Hook, *args: object) -> EventSource:
+    """The hook's event source. Imported here, when a hook runs: the engine pulls in the
+    decoder and BCC, which --get-all and --describe do without."""
+    from tracer.ebpf.source import create
+
+    return create(hook, *args)
+
+
+def run_summary(hook: Hook, opts: object, targets: object, caps: Capabilities) -> EventSource:
+    """ebpf-summary's source (it takes --pid only: the options carry its PIDs)."""
+    from tracer.views.summary import create
+
+    return create(hook, opts, caps)
 
 
 SYSCALLS_OPT = Option("--syscalls", "only these syscalls (comma separated names)", kind="list",
@@ -39,7 +41,7 @@ def _family_hook(name: str, family: str, what: str) -> Hook:
         name=name, subsystem="ebpf", summary=f"{what}, decoded like strace",
         traces=f"the {family} syscalls ({', '.join(families.FAMILIES[family])}) of the traced"
                " PIDs and their children, one line per call with decoded arguments",
-        runner=RUNNER, options=(SYSCALLS_OPT,), requires=NEEDS,
+        runner=run, options=(SYSCALLS_OPT,), requires=NEEDS,
         mechanism=lambda caps: mechanism(caps, count),
         example=f'./manager --run {name} --args "--pid 1234"',
     )
@@ -51,7 +53,7 @@ HOOKS = (
         summary="every syscall of the traced processes, decoded like strace -f",
         traces="all syscalls (or those of --syscalls) of the traced PIDs and their children:"
                " TIMESTAMP COMM PID/TID NAME(ARGS) = RET [ERRNO (message)]",
-        runner=RUNNER, options=(SYSCALLS_OPT,), requires=NEEDS, mechanism=mechanism,
+        runner=run, options=(SYSCALLS_OPT,), requires=NEEDS, mechanism=mechanism,
         example='./manager --run ebpf-syscalls --args "--pid 1234 --syscalls openat,read"',
     ),
     _family_hook("ebpf-files", "files", "file syscalls with their paths"),
@@ -63,7 +65,7 @@ HOOKS = (
         traces="per traced process (and children) and per syscall: calls, errors, time in the call"
                " and a log2 latency histogram, aggregated in BPF maps (no event per call); written"
                " as strace -c tables 1 s after the start, then every --interval seconds and at the stop",
-        runner="tracer.views.summary:create",
+        runner=run_summary,
         options=(SYSCALLS_OPT, Option("--interval", "seconds between two tables (default 10)",
                                       kind="int", metavar="SECONDS")),
         requires=(cap.BCC, cap.HEADERS, cap.RAW_TRACEPOINTS),

@@ -6,25 +6,17 @@ target) is found here, so a failed start leaves nothing behind.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 from tracer import capabilities as cap
 from tracer.capabilities import Capabilities
+from tracer.ebpf import frontend
 from tracer.errors import TracerError, quote
 from tracer.hooks.options import HookOptions
 from tracer.hooks.spec import Hook
 from tracer.syscalls import families, table
 from tracer.syscalls.table import Syscall, SyscallTable
 
-# Up to this many syscalls are caught one tracepoint (or kprobe) each, so processes
-# that are not traced pay nothing for the syscalls nobody asked for (1.1x instead of
-# 1.3x for a getppid loop). Beyond it the raw sys_exit tracepoint is cheaper: the
-# kernel waits out an RCU grace period (~40 ms, serialised) to detach each per-syscall
-# event, and a stop must take under 2 s.
-FEW = 8
-RINGBUF_DEFAULT = 16 << 20
-PERFBUF_DEFAULT = 4 << 20
 HOOK_FAMILY = {"ebpf-files": "files", "ebpf-process": "process", "ebpf-network": "network"}
 
 
@@ -35,15 +27,6 @@ class Plan:
     mode: str
     ringbuf: bool
     buffer_size: int
-
-
-def choose_mode(caps: Capabilities, count: int) -> str:
-    forced = os.environ.get("TRACER_ATTACH")
-    if forced:
-        return forced
-    if count <= FEW:
-        return "kprobe" if caps.has(cap.KPROBES) else "tracepoint"
-    return "raw_tracepoint" if caps.has(cap.RAW_TRACEPOINTS) else "tracepoint"
 
 
 def select_syscalls(tab: SyscallTable, family: str | None, names: list[str] | None) -> list[Syscall]:
@@ -66,6 +49,5 @@ def make_plan(hook: Hook, opts: HookOptions, caps: Capabilities) -> Plan:
         raise TracerError(caps.reason(cap.TRACEFS))
     tab = table.load(caps.tracefs)
     syscalls = select_syscalls(tab, HOOK_FAMILY.get(hook.name), opts.extra.get("syscalls"))
-    ringbuf = caps.has(cap.RINGBUF) and os.environ.get("TRACER_BUFFER", "ring") != "perf"
-    size = opts.buffer_size or (RINGBUF_DEFAULT if ringbuf else PERFBUF_DEFAULT)
-    return Plan(tab, syscalls, choose_mode(caps, len(syscalls)), ringbuf, size)
+    front = frontend.choose(caps, len(syscalls))
+    return Plan(tab, syscalls, front.mode, front.ringbuf, opts.buffer_size or front.default_size())

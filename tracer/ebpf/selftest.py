@@ -1,4 +1,5 @@
-"""Load tiny BPF programs to prove, not assume, what the BPF side of this kernel can do."""
+"""Load tiny BPF programs to prove, not assume, what the BPF side of this kernel can do
+(`tracer doctor`): the file-based probe's answers, refined by what really loaded."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import sys
 from typing import Iterable
 
 from tracer import capabilities as cap
+from tracer.capabilities import Capabilities, Feature
 
 
 def _try(text: str, attach) -> tuple[bool, str]:
@@ -78,34 +80,45 @@ def headers(feat: cap.Feature) -> tuple[bool, str]:
                   " handler files must read kernel structs with bpf_probe_read, not <linux/*.h>")
 
 
-def verify(feats: dict[str, cap.Feature]) -> Iterable[tuple[str, bool, str]]:
+def _verify(caps: Capabilities) -> Iterable[tuple[str, bool, str]]:
+    if caps.has(cap.HEADERS):
+        ok, why = headers(caps.features[cap.HEADERS])
+        yield cap.HEADERS, ok, why
+    raw = _try("RAW_TRACEPOINT_PROBE(sys_enter) { return 0; }", lambda b: None)
+    yield cap.RAW_TRACEPOINTS, raw[0], raw[1] if raw[0] else f"load failed: {raw[1]}"
+    ring = _try("BPF_RINGBUF_OUTPUT(rb, 1);"
+                " TRACEPOINT_PROBE(raw_syscalls, sys_enter) { u32 x = 0;"
+                " rb.ringbuf_output(&x, sizeof(x), 0); return 0; }", lambda b: None)
+    yield cap.RINGBUF, ring[0], ring[1] if ring[0] else f"load failed: {ring[1]}; perf buffer used"
+    if caps.has(cap.FENTRY):
+        fe = _try("KFUNC_PROBE(do_sys_openat2) { return 0; }", lambda b: None)
+        why = fe[1]
+        if "super-user" in why:  # BCC's words for EPERM, which root gets only from the kernel
+            why = "the kernel refused it (EPERM)" + (
+                "; " + caps.reason(cap.LOCKDOWN) if not caps.has(cap.LOCKDOWN) else "")
+        yield cap.FENTRY, fe[0], fe[1] if fe[0] else f"load failed: {why}"
+    if caps.has(cap.KPROBES):
+        kp = _try("int f(void *ctx) { return 0; }",
+                  lambda b: b.attach_kprobe(event=b.get_syscall_fnname("getpid"), fn_name="f"))
+        yield cap.KPROBES, kp[0], kp[1] if kp[0] else f"attach failed: {kp[1]}"
+
+
+def verified(caps: Capabilities) -> Capabilities:
+    """`caps` with the BPF features proven by loading programs (unchanged where BCC,
+    root or the headers are missing: nothing could be loaded)."""
+    if not (caps.has(cap.BCC) and caps.has(cap.ROOT) and caps.has(cap.HEADERS)):
+        return caps
+    feats = dict(caps.features)
     # BCC prints compile warnings and kernel logs on stderr; doctor keeps its output clean.
     saved = os.dup(2)
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 2)
     try:
-        if feats[cap.HEADERS].ok:
-            ok, why = headers(feats[cap.HEADERS])
-            yield cap.HEADERS, ok, why
-        raw = _try("RAW_TRACEPOINT_PROBE(sys_enter) { return 0; }", lambda b: None)
-        yield cap.RAW_TRACEPOINTS, raw[0], raw[1] if raw[0] else f"load failed: {raw[1]}"
-        ring = _try("BPF_RINGBUF_OUTPUT(rb, 1);"
-                    " TRACEPOINT_PROBE(raw_syscalls, sys_enter) { u32 x = 0;"
-                    " rb.ringbuf_output(&x, sizeof(x), 0); return 0; }", lambda b: None)
-        yield cap.RINGBUF, ring[0], ring[1] if ring[0] else f"load failed: {ring[1]}; perf buffer used"
-        if feats[cap.FENTRY].ok:
-            fe = _try("KFUNC_PROBE(do_sys_openat2) { return 0; }", lambda b: None)
-            why = fe[1]
-            if "super-user" in why:  # BCC's words for EPERM, which root gets only from the kernel
-                why = "the kernel refused it (EPERM)" + (
-                    "; " + feats[cap.LOCKDOWN].reason if not feats[cap.LOCKDOWN].ok else "")
-            yield cap.FENTRY, fe[0], fe[1] if fe[0] else f"load failed: {why}"
-        if feats[cap.KPROBES].ok:
-            kp = _try("int f(void *ctx) { return 0; }",
-                      lambda b: b.attach_kprobe(event=b.get_syscall_fnname("getpid"), fn_name="f"))
-            yield cap.KPROBES, kp[0], kp[1] if kp[0] else f"attach failed: {kp[1]}"
+        for name, ok, reason in _verify(caps):
+            feats[name] = Feature(name, ok, reason)
     finally:
         sys.stderr.flush()
         os.dup2(saved, 2)
         os.close(saved)
         os.close(devnull)
+    return Capabilities(feats, caps.tracefs, caps.release)

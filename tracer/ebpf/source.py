@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from typing import Any
 
 from tracer import paths
 from tracer.capabilities import Capabilities
@@ -15,6 +14,7 @@ from tracer.hooks.options import HookOptions
 from tracer.hooks.spec import Hook
 from tracer.pipeline import containerwatch
 from tracer.pipeline.writer import TraceWriter
+from tracer.targets import Targets
 
 TRACED_SLOT = 1  # the hooks give every traced PID the same handler set
 
@@ -57,33 +57,32 @@ def descendants(pids: list[int]) -> list[int]:
 
 
 class EbpfSource:
-    def __init__(self, plan: Plan, opts: HookOptions, container_of: Any = None) -> None:
+    def __init__(self, plan: Plan, opts: HookOptions, targets: Targets) -> None:
         self.plan = plan
         self.opts = opts
-        self.disp = Dispatcher(plan.mode, plan.ringbuf, plan.buffer_size, opts.follow_forks,
+        self.targets = targets
+        self.disp = Dispatcher(plan.mode, plan.ringbuf, plan.buffer_size, targets.follow_forks,
                                timing=opts.format in ("strace", "json"))
-        self.lines = LineMaker(plan.table, opts.format == "json", container_of,
+        self.lines = LineMaker(plan.table, opts.format == "json", targets.tags,
                                strace=opts.format == "strace")
         self.consumer = Consumer(self.disp, self.lines, plan.ringbuf, plan.buffer_size)
-        self.tags = container_of
-        self.watch = containerwatch.ContainerWatch(container_of) if container_of else None
+        self.watch = containerwatch.ContainerWatch(targets.tags) if targets.tags else None
 
     def start(self) -> None:
         try:
             self.disp.load()
             for sc in self.plan.syscalls:
                 self.disp.install(TRACED_SLOT, sc)
-            pids = list(self.opts.pids)
-            if self.opts.follow_forks:
+            pids = list(self.targets.pids)
+            if self.targets.follow_forks:
                 pids += descendants(pids)
             for pid in pids:
                 self.disp.assign(pid, TRACED_SLOT)
             # A container is followed two ways: its processes' children (fork following,
             # which works on any cgroup layout) and, where it has a cgroup v2 id, every
             # process in its cgroup (processes `podman exec` adds descend from none of them).
-            for cgroup_id in (self.tags.cgroup_ids.values() if self.tags else ()):
-                if cgroup_id:
-                    self.disp.assign_cgroup(cgroup_id, TRACED_SLOT)
+            for cgroup_id in self.targets.cgroup_ids():
+                self.disp.assign_cgroup(cgroup_id, TRACED_SLOT)
             self.consumer.open()
         except BaseException:
             self.consumer.close()
@@ -111,6 +110,5 @@ class EbpfSource:
         return []
 
 
-def create(hook: Hook, opts: HookOptions, caps: Capabilities) -> EbpfSource:
-    opts, tags = containerwatch.resolve(opts)
-    return EbpfSource(make_plan(hook, opts, caps), opts, tags)
+def create(hook: Hook, opts: HookOptions, targets: Targets, caps: Capabilities) -> EbpfSource:
+    return EbpfSource(make_plan(hook, opts, caps), opts, targets)

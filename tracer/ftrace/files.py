@@ -21,6 +21,7 @@ from tracer.ftrace import elfsyms, libc
 from tracer.ftrace.source import FtraceSession
 from tracer.hooks.options import HookOptions
 from tracer.hooks.spec import Hook
+from tracer.targets import Targets
 from tracer.tracefs import dynevent
 
 KPROBE_FUNCTION = "do_sys_openat2"
@@ -103,20 +104,20 @@ def _configure(session: FtraceSession) -> None:
     assert inst is not None
     group = group_name(session)
     probes = _kprobes(session, group) if session.kprobes else _uprobes(session, group)
-    inst.set_event_pids(session.tids, session.opts.follow_forks)
+    inst.set_event_pids(session.tids, session.targets.follow_forks)
     for ev in probes:
         session.add_dynevent(ev)
         inst.enable(ev.system, ev.event)
 
 
 class FilesSession(FtraceSession):
-    def __init__(self, hook: Hook, opts: HookOptions, kprobes: bool) -> None:
-        super().__init__(hook, opts, _configure)
+    def __init__(self, hook: Hook, opts: HookOptions, targets: Targets, kprobes: bool) -> None:
+        super().__init__(hook, opts, targets, _configure)
         self.kprobes = kprobes
 
 
-def create(hook: Hook, opts: HookOptions, caps: Capabilities) -> FtraceSession:
+def create(hook: Hook, opts: HookOptions, targets: Targets, caps: Capabilities) -> FtraceSession:
     # TRACER_FTRACE_FILES=uprobe forces the fallback, to test it on a kernel with kprobes.
     forced = os.environ.get("TRACER_FTRACE_FILES")
     kprobes = uses_kprobes(caps) if forced not in ("uprobe", "kprobe") else forced == "kprobe"
-    return FilesSession(hook, opts, kprobes)
+    return FilesSession(hook, opts, targets, kprobes)

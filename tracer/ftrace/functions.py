@@ -11,6 +11,7 @@ from tracer.errors import TracerError, quote
 from tracer.ftrace.source import FtraceSession
 from tracer.hooks.options import HookOptions
 from tracer.hooks.spec import Hook
+from tracer.targets import Targets
 
 
 def unavailable(caps: Capabilities) -> str | None:
@@ -41,7 +42,7 @@ def unavailable(caps: Capabilities) -> str | None:
 def _configure(session: FtraceSession) -> None:
     inst = session.instance
     assert inst is not None
-    inst.set_ftrace_pids(session.tids, session.opts.follow_forks)
+    inst.set_ftrace_pids(session.tids, session.targets.follow_forks)
     pattern = session.opts.extra.get("filter")
     if pattern:
         inst.set_ftrace_filter(pattern)
@@ -66,8 +67,8 @@ def check_filter(pattern: str) -> None:
         raise TracerError(f"--filter {quote(pattern)}: {FILTER_HELP}")
 
 
-def create(hook: Hook, opts: HookOptions, caps: Capabilities) -> FtraceSession:
+def create(hook: Hook, opts: HookOptions, targets: Targets, caps: Capabilities) -> FtraceSession:
     pattern = opts.extra.get("filter")
     if pattern is not None:
         check_filter(pattern)
-    return FtraceSession(hook, opts, _configure, teardown=_reset)
+    return FtraceSession(hook, opts, targets, _configure, teardown=_reset)

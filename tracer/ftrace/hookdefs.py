@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tracer import capabilities as cap
-from tracer.ftrace import files, functions
+from tracer.ftrace import files, functions, sched, syscalls
 from tracer.hooks.spec import Hook, Option
 
 _WHERE = " in a private tracefs instance (the top-level one is never touched)"
@@ -15,7 +15,7 @@ HOOKS: tuple[Hook, ...] = (
         traces="every syscall entry and exit (or those of --syscalls) of the traced PIDs and their"
                " children: COMM-TID [CPU] FLAGS TIMESTAMP: sys_NAME(ARG: VALUE, ...) and"
                " sys_NAME -> RET",
-        runner="tracer.ftrace.syscalls:create",
+        runner=syscalls.create,
         options=(Option("--syscalls", "only these syscalls (comma separated names)", kind="list",
                         metavar="NAME,NAME,..."),),
         requires=(cap.TRACEFS, cap.SYSCALL_TRACEPOINTS),
@@ -28,7 +28,7 @@ HOOKS: tuple[Hook, ...] = (
         summary="process lifecycle: fork, exec and exit",
         traces="sched_process_fork (parent and child PIDs), sched_process_exec (the program run)"
                " and sched_process_exit of the traced PIDs and their children",
-        runner="tracer.ftrace.sched:create",
+        runner=sched.create,
         requires=(cap.TRACEFS,),
         mechanism=lambda caps: "sched:sched_process_fork/exec/exit tracepoints, filtered by"
                                " set_event_pid with the event-fork option" + _WHERE,
@@ -38,7 +38,7 @@ HOOKS: tuple[Hook, ...] = (
         name="ftrace-files", subsystem="ftrace",
         summary="files opened by the traced processes, with their paths",
         traces="one line per open with the path as text (and, with kprobes, the result)",
-        runner="tracer.ftrace.files:create",
+        runner=files.create,
         requires=(cap.TRACEFS,),
         mechanism=files.mechanism,
         unavailable=files.unavailable,
@@ -49,7 +49,7 @@ HOOKS: tuple[Hook, ...] = (
         summary="kernel functions called by the traced processes (the function tracer)",
         traces="COMM-TID [CPU] FLAGS TIMESTAMP: FUNCTION <-CALLER for every kernel function (or"
                " those matching --filter) run on behalf of the traced PIDs and their children",
-        runner="tracer.ftrace.functions:create",
+        runner=functions.create,
         options=(Option("--filter", "only functions matching this set_ftrace_filter pattern"
                         " (e.g. 'vfs_*')", metavar="PATTERN", pattern=functions.FILTER_PATTERN,
                         pattern_help=functions.FILTER_HELP),),

@@ -6,6 +6,7 @@ from tracer.capabilities import Capabilities
 from tracer.ftrace.source import FtraceSession, enable_all
 from tracer.hooks.options import HookOptions
 from tracer.hooks.spec import Hook
+from tracer.targets import Targets
 
 EVENTS = ("sched_process_fork", "sched_process_exec", "sched_process_exit")
 
@@ -14,5 +15,5 @@ def _configure(session: FtraceSession) -> None:
     enable_all(session, [("sched", e) for e in EVENTS])
 
 
-def create(hook: Hook, opts: HookOptions, caps: Capabilities) -> FtraceSession:
-    return FtraceSession(hook, opts, _configure)
+def create(hook: Hook, opts: HookOptions, targets: Targets, caps: Capabilities) -> FtraceSession:
+    return FtraceSession(hook, opts, targets, _configure)

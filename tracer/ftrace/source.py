@@ -14,11 +14,12 @@ import time
 from typing import Callable
 
 from tracer.errors import TracerError
-from tracer.ftrace import lines, targets
+from tracer.ftrace import lines, tasks
 from tracer.hooks.options import HookOptions
 from tracer.hooks.spec import Hook
 from tracer.pipeline import containerwatch
 from tracer.pipeline.writer import TraceWriter
+from tracer.targets import Targets
 from tracer.tracefs.dynevent import DynEvent
 from tracer.tracefs.instance import Instance
 from tracer.tracefs.mount import find_tracefs
@@ -33,18 +34,20 @@ DRAIN_BUDGET = 0.2  # seconds of draining per poll, so a stop is seen however bu
 
 
 class FtraceSession:
-    def __init__(self, hook: Hook, opts: HookOptions, configure: Configure,
+    def __init__(self, hook: Hook, opts: HookOptions, targets: Targets, configure: Configure,
                  teardown: Configure | None = None) -> None:
         self.hook = hook
-        # --container: its PIDs, and the tagger of lines. The kernel's PID filter (with
-        # event-fork) holds only the container's tasks when it is the only target, so then
-        # every line is the container's, even of a child gone before its line is read.
         if opts.format == "strace":  # ftrace events carry no call duration nor decoded args
             raise TracerError(f"--format strace is for the ebpf hooks; use --format text or json"
                               f" with {hook.name}")
-        self.opts, self.tags = containerwatch.resolve(opts)
-        if self.tags and not opts.pids and len(self.tags.containers) == 1:
-            only = self.tags.containers[0].short_id
+        self.opts = opts
+        self.targets = targets
+        # --container: the tagger of lines. The kernel's PID filter (with event-fork) holds
+        # only the container's tasks when it is the only target, so then every line is the
+        # container's, even of a child gone before its line is read.
+        self.tags = targets.tags
+        if self.tags and not opts.pids and len(targets.containers) == 1:
+            only = targets.containers[0].short_id
             self.tags = containerwatch.Constant(self.tags, only)
         self.watch = containerwatch.ContainerWatch(self.tags) if self.tags else None
         self._configure = configure
@@ -75,8 +78,8 @@ class FtraceSession:
     # -- EventSource -------------------------------------------------------------
 
     def start(self) -> None:
-        self.tids = targets.resolve(self.opts)
-        self._known = set(self.opts.pids)
+        self.tids = tasks.task_ids_of(self.targets.pids)
+        self._known = set(self.targets.pids)
         self._rescanned = time.monotonic()
         tracefs = find_tracefs()
         try:
@@ -133,7 +136,7 @@ class FtraceSession:
         self._rescanned = now
         joined = containerwatch.current_pids(self.tags) - self._known
         self._known |= joined
-        tids = [t for pid in joined for t in targets.task_ids_if_alive(pid)]
+        tids = [t for pid in joined for t in tasks.task_ids_if_alive(pid)]
         if tids:
             self.instance.add_event_pids(tids)
 
@@ -217,6 +220,6 @@ def enable_all(session: FtraceSession, events: list[tuple[str, str | None]]) -> 
     """PID filter (children followed unless --no-follow-forks), then the events."""
     inst = session.instance
     assert inst is not None
-    inst.set_event_pids(session.tids, session.opts.follow_forks)
+    inst.set_event_pids(session.tids, session.targets.follow_forks)
     for system, event in events:
         inst.enable(system, event)

@@ -10,6 +10,7 @@ from tracer.errors import TracerError, quote
 from tracer.ftrace.source import FtraceSession, enable_all
 from tracer.hooks.options import HookOptions
 from tracer.hooks.spec import Hook
+from tracer.targets import Targets
 from tracer.tracefs.mount import find_tracefs
 
 SYSTEM = "syscalls"
@@ -45,8 +46,8 @@ def _configure(session: FtraceSession) -> None:
     enable_all(session, events_for(session, session.opts.extra.get("syscalls")))
 
 
-def create(hook: Hook, opts: HookOptions, caps: Capabilities) -> FtraceSession:
+def create(hook: Hook, opts: HookOptions, targets: Targets, caps: Capabilities) -> FtraceSession:
     names = opts.extra.get("syscalls")
     if names:
         check_syscalls(names, caps.tracefs or find_tracefs())
-    return FtraceSession(hook, opts, _configure)
+    return FtraceSession(hook, opts, targets, _configure)

@@ -1,19 +1,22 @@
-"""Every hook of every subsystem, by name. Names are unique across subsystems."""
+"""The hook catalogue: every hook of every subsystem, by name (names are unique).
+
+It sits above the subsystems whose hook descriptions it gathers: everything it
+imports points down, and no subsystem imports it.
+"""
 
 from __future__ import annotations
 
+from tracer.ebpf.hookdefs import HOOKS as EBPF
 from tracer.errors import TracerError, quote
+from tracer.ftrace.hookdefs import HOOKS as FTRACE
 from tracer.hooks.spec import Hook
 
 SUBSYSTEMS = ("ebpf", "ftrace")
+ALL: tuple[Hook, ...] = (*EBPF, *FTRACE)
 
 
 def hooks(subsystem: str | None = None) -> list[Hook]:
-    from tracer.ebpf.hookdefs import HOOKS as EBPF
-    from tracer.ftrace.hookdefs import HOOKS as FTRACE
-
-    every = list(EBPF) + list(FTRACE)
-    return [h for h in every if subsystem is None or h.subsystem == subsystem]
+    return [h for h in ALL if subsystem is None or h.subsystem == subsystem]
 
 
 def get(name: str, subsystem: str | None = None) -> Hook:

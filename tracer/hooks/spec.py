@@ -1,15 +1,29 @@
-"""What a hook is: a name, what it traces, the options it takes, what it needs."""
+"""What a hook is: a name, what it traces, the options it takes, what it needs, and
+the function that builds its event source (the interface the session loop drives)."""
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable, Protocol
 
-if TYPE_CHECKING:
-    from tracer.capabilities import Capabilities
-    from tracer.hooks.options import HookOptions
-    from tracer.pipeline.source import EventSource
+from tracer.capabilities import Capabilities
+from tracer.pipeline.writer import TraceWriter
+
+
+class EventSource(Protocol):
+    """What every subsystem's session offers to the session loop."""
+
+    def start(self) -> None:
+        """Attach everything; on failure release what was attached and raise TracerError."""
+
+    def poll(self, timeout: float, writer: TraceWriter) -> None:
+        """Wait up to `timeout` seconds for events and write all that are ready."""
+
+    def close(self, writer: TraceWriter) -> None:
+        """Detach everything (idempotent), then write the events still buffered."""
+
+    def notes(self) -> list[str]:
+        """`#` lines to write at the end (for example a container that exited)."""
 
 
 @dataclass(frozen=True)
@@ -31,13 +45,18 @@ class Option:
         return self.flag.lstrip("-").replace("-", "_")
 
 
+# runner(hook, options, targets, capabilities) -> the session's event source; the
+# options and targets are tracer.hooks.options.HookOptions and tracer.targets.Targets.
+Runner = Callable[..., EventSource]
+
+
 @dataclass(frozen=True)
 class Hook:
     name: str
     subsystem: str
     summary: str
     traces: str
-    runner: str  # "module:function", imported only when the hook runs
+    runner: Runner = field(compare=False)
     options: tuple[Option, ...] = ()
     requires: tuple[str, ...] = ()  # capability names, all needed
     example: str = ""
@@ -51,7 +70,3 @@ class Hook:
             if not caps.has(name):
                 return f"needs {name}: {caps.reason(name)}"
         return self.unavailable(caps) if self.unavailable else None
-
-    def load_runner(self) -> Callable[[Hook, HookOptions, Capabilities], EventSource]:
-        module, _, func = self.runner.partition(":")
-        return getattr(importlib.import_module(module), func)

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import time
-from typing import Any
 
+from tracer.containers.hooks import ContainerTags
+from tracer.containers.model import Container
+from tracer.containers.resolve import resolve
+from tracer.errors import TracerError
 from tracer.pipeline.writer import TraceWriter
 
 CHECK_EVERY = 1.0  # seconds
 
 
 class ContainerWatch:
-    def __init__(self, tags: Any) -> None:
-        self.tags = tags  # tracer.containers.hooks.ContainerTags
+    def __init__(self, tags: ContainerTags) -> None:
+        self.tags = tags
         self.reported: set[str] = set()
         self.last = 0.0
 
@@ -27,11 +30,8 @@ class ContainerWatch:
                 writer.note(f"container {c.label} exited during the trace; tracing goes on")
 
 
-def current_pids(tags: Any) -> set[int]:
+def current_pids(tags: ContainerTags) -> set[int]:
     """The PIDs in the traced containers now (a container that is gone has none)."""
-    from tracer.containers import resolve
-    from tracer.errors import TracerError
-
     pids: set[int] = set()
     for c in tags.containers:
         try:
@@ -44,7 +44,7 @@ def current_pids(tags: Any) -> set[int]:
 class Constant:
     """A tagger giving every task the same container id (the session traces only it)."""
 
-    def __init__(self, tags: Any, cid: str) -> None:
+    def __init__(self, tags: ContainerTags, cid: str) -> None:
         self.inner = tags
         self.containers = tags.containers
         self.cid = cid
@@ -52,14 +52,5 @@ class Constant:
     def __call__(self, pid: int) -> str:
         return self.cid
 
-    def exited(self) -> list:
+    def exited(self) -> list[Container]:
         return self.inner.exited()
-
-
-def resolve(opts: Any) -> tuple[Any, Any]:
-    """(opts with the containers' PIDs added, their tagger), or (opts, None) without --container."""
-    if not opts.containers:
-        return opts, None
-    from tracer.containers.hooks import targets
-
-    return targets(opts)

@@ -18,6 +18,7 @@ from tracer.hooks.options import HookOptions
 from tracer.hooks.spec import Hook
 from tracer.pipeline import tracefile
 from tracer.pipeline.writer import TraceWriter
+from tracer.targets import Targets
 
 POLL_INTERVAL = 0.1  # seconds: bounds both line latency and stop latency
 
@@ -64,13 +65,13 @@ def announce_path(path: Path) -> None:
     sys.stdout.flush()
 
 
-def run(hook: Hook, opts: HookOptions, caps: Capabilities,
+def run(hook: Hook, opts: HookOptions, targets: Targets, caps: Capabilities,
         announce: Callable[[Path], None] = announce_path, stop: StopFlag | None = None) -> int:
-    """Play `hook` until SIGINT/SIGTERM; return the exit code."""
+    """Play `hook` on `targets` until SIGINT/SIGTERM; return the exit code."""
     stop = stop or install_stop_handlers()
     if stop.stopped:  # told to stop before anything was attached: nothing to undo
         return 0
-    source = hook.load_runner()(hook, opts, caps)
+    source = hook.runner(hook, opts, targets, caps)
     out = tracefile.create(hook.name)
     writer = TraceWriter(out.fd)
     try:
@@ -109,9 +110,3 @@ def outcome(writer: TraceWriter, path: Path, notes: list[str]) -> int:
     if failed:
         raise TracerError(failed[0], exit_code=1)
     return 0
-
-
-def fail(err: TracerError, prog: str = "tracer") -> int:
-    sys.stderr.write(f"{prog}: {err}\n")
-    sys.stderr.flush()
-    return err.exit_code

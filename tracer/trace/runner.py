@@ -14,7 +14,7 @@ import time
 
 from tracer import capabilities as cap
 from tracer import safefile
-from tracer.ebpf import plan
+from tracer.ebpf import frontend
 from tracer.ebpf.consumer import Consumer
 from tracer.ebpf.dispatch import Dispatcher
 from tracer.ebpf.lines import LineMaker
@@ -56,9 +56,9 @@ class TraceRun:
 
     def start(self) -> None:
         tab, specs, count, caps = self._check()
-        ringbuf = caps.has(cap.RINGBUF) and os.environ.get("TRACER_BUFFER", "ring") != "perf"
-        size = plan.RINGBUF_DEFAULT if ringbuf else plan.PERFBUF_DEFAULT
-        self.disp = Dispatcher(plan.choose_mode(caps, count), ringbuf, size, self.follow,
+        front = frontend.choose(caps, count)
+        ringbuf, size = front.ringbuf, front.default_size()
+        self.disp = Dispatcher(front.mode, ringbuf, size, self.follow,
                                timing=self.as_json or self.strace)
         self.lines = LineMaker(tab, self.as_json, strace=self.strace)
         try:

@@ -1,4 +1,4 @@
-"""Turn --pid (and --container) into the task IDs the kernel's PID filters need.
+"""Turn the traced PIDs into the task IDs the kernel's PID filters need.
 
 set_event_pid and set_ftrace_pid match task (thread) IDs, so a multi-threaded
 process is listed with all its threads; children started later are followed
@@ -11,7 +11,6 @@ import os
 
 from tracer import paths
 from tracer.errors import TracerError
-from tracer.hooks.options import HookOptions
 
 
 def task_ids(pid: int) -> list[int]:
@@ -32,14 +31,14 @@ def task_ids_if_alive(pid: int) -> list[int]:
         return []
 
 
-def resolve(opts: HookOptions) -> list[int]:
+def task_ids_of(pids: tuple[int, ...]) -> list[int]:
     """Every task ID to put in the PID filter (processes and their threads), each once.
 
     Never ours: a container that holds the tracer would otherwise have it trace its own
     writes, each traced write making more to write.
     """
     tids: dict[int, None] = {}
-    for pid in opts.pids:
+    for pid in pids:
         if pid != os.getpid():
             tids.update(dict.fromkeys(task_ids(pid)))
     return list(tids)
