@@ -16,7 +16,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("base", ("tracer.__init__", "tracer.errors", "tracer.paths", "tracer.procfs", "tracer.bootstrap")),
     ("kernel interfaces and output", (
         "tracer.tracefs", "tracer.syscalls", "tracer.containers", "tracer.pipeline.writer",
-        "tracer.pipeline.tracefile", "tracer.ebpf.compile", "tracer.ebpf.record",
+        "tracer.pipeline.tracefile", "tracer.ebpf.compile", "tracer.ebpf.record", "tracer.ebpf.cheader",
         "tracer.ebpf.ringbuf",
     )),
     ("what the kernel can do; decoding and trace formats",
