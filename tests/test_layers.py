@@ -13,7 +13,8 @@ PKG = Path(__file__).resolve().parents[1] / "tracer"
 # Lowest first. A module belongs to the layer of the longest prefix that names it
 # (a prefix names the module itself and the modules under it).
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("base", ("tracer.__init__", "tracer.errors", "tracer.paths", "tracer.procfs", "tracer.bootstrap")),
+    ("base", ("tracer.__init__", "tracer.errors", "tracer.paths", "tracer.procfs", "tracer.bootstrap",
+              "tracer.early", "tracer.safefile")),
     ("kernel interfaces and output", (
         "tracer.tracefs", "tracer.syscalls", "tracer.containers", "tracer.pipeline.writer",
         "tracer.pipeline.tracefile", "tracer.ebpf.compile", "tracer.ebpf.record", "tracer.ebpf.cheader",
@@ -27,6 +28,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
      ("tracer.trace", "tracer.views.summary", "tracer.ebpf.hookdefs", "tracer.ftrace.hookdefs")),
     ("entry points and the hook catalogue", (
         "tracer.hooks.registry", "tracer.manager", "tracer.cli", "tracer.cleanup", "tracer.__main__",
+        "tracer.entry",
         "tracer.containers.cli", "tracer.trace.cli", "tracer.views.cli",
     )),
 )
