@@ -9,6 +9,9 @@ Figures (each measured in this run, against the same baseline):
     another PID), against no tracer, `strace -f` and BCC's own `trace-bpfcc`; the untraced
     one also with --format strace (its raw entry tracepoint);
   - ns per call of a process counted by ebpf-summary, beside `strace -c -f`;
+  - the cost floor: ns per call of an untraced process under the dispatch's own front-end
+    programs emptied (-DTRACER_FLOOR: the same programs on the same attach points, returning at
+    once) and under the real dispatch, taken in turns, for all syscalls and for --syscalls openat;
   - startup time of every hook (launch to the trace file's path on stdout).
 """
 
@@ -120,6 +123,48 @@ def untraced_cost(exe: Path, calls: int, args: str) -> float:
         idle.wait()
 
 
+def floor_and_dispatch(exe: Path, calls: int, names: list[str] | None,
+                       rounds: int = 5) -> tuple[str, float, float, float]:
+    """(attach mode, ns/call with nothing attached, under the floor, under the dispatch) of an
+    untraced getppid loop while another PID is traced with `names` (None: every syscall). Both
+    objects stay loaded; they are attached in turn, and the best of `rounds` kept, so all three
+    figures see the same machine."""
+    sys.path.insert(0, str(ROOT))
+    from tracer import capabilities
+    from tracer.ebpf import frontend
+    from tracer.ebpf.dispatch import Dispatcher
+    from tracer.syscalls import table
+
+    caps = capabilities.probe()
+    tab = table.load(caps.tracefs)
+    scs = [tab.get(n) for n in names] if names else list(tab)
+    front = frontend.choose(caps, len(scs))
+    idle = subprocess.Popen(["sleep", "1000"])
+    disps: dict[bool, Dispatcher] = {}
+    best = {None: float("inf"), True: float("inf"), False: float("inf")}
+    try:
+        for floor in (True, False):
+            d = disps[floor] = Dispatcher(front.mode, front.ringbuf, 1 << 20, floor=floor)
+            d.load()
+            for sc in scs:
+                d.install(1, sc)
+            d.assign(idle.pid, 1)
+            d.detach()
+        for _ in range(rounds):
+            best[None] = min(best[None], loop(exe, calls))
+            for floor, d in disps.items():
+                for sc in scs:
+                    d.attach(sc)
+                best[floor] = min(best[floor], loop(exe, calls))
+                d.detach()
+    finally:
+        for d in disps.values():
+            d.close()
+        idle.kill()
+        idle.wait()
+    return front.mode, best[None], best[True], best[False]
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--calls", type=int, default=2_000_000, help="getppid calls per loop")
@@ -148,6 +193,14 @@ def main() -> int:
             t = min(untraced_cost(exe, n, args) for _ in range(2))
             rows.append((f"untraced process, session on another PID, {label}",
                          f"{t:.0f} ns/call = {t / base:.2f}x"))
+
+        for label, names in (("all syscalls", None), ("--syscalls openat", ["openat"])):
+            mode, none, floor, ours = floor_and_dispatch(exe, n, names)
+            rows.append((f"untraced process, {label}, {mode}: no tracer", f"{none:.0f} ns/call"))
+            rows.append(("  floor (empty programs, same attach points)",
+                         f"{floor:.0f} ns/call = {floor / none:.2f}x"))
+            rows.append(("  dispatch", f"{ours:.0f} ns/call = {ours / none:.2f}x"
+                                       f" = {100 * (ours / floor - 1):+.1f}% over the floor"))
 
         small = max(20_000, n // 50)  # strace is ~1000x slower: fewer calls
         st = loop(exe, small, ["strace", "-f", "-qq", "-o", "/dev/null"])

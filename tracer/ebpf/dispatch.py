@@ -52,7 +52,7 @@ def _pow2_pages(size: int, minimum: int = 1) -> int:
 
 class Dispatcher:
     def __init__(self, mode: str, ringbuf: bool, buffer_size: int, follow_forks: bool = True,
-                 extra_sources: tuple = (), timing: bool = False) -> None:
+                 extra_sources: tuple = (), timing: bool = False, floor: bool = False) -> None:
         if mode not in FRONT_ENDS:
             raise TracerError(f"unknown attach mode {quote(mode)}: use one of {', '.join(FRONT_ENDS)}")
         self.mode = mode
@@ -62,6 +62,7 @@ class Dispatcher:
         self.extra_sources = extra_sources
         # raw mode sees calls at exit only: durations need the raw entry tracepoint too
         self.timing = timing and mode == "raw_tracepoint"
+        self.floor = floor  # front ends that return at once: the cost floor (bench/run.py)
         self.bpf: Any = None
         self.attached: set[str] = set()  # syscall events (or "*" for the raw tracepoints)
         self.described: set[int] = set()
@@ -76,6 +77,8 @@ class Dispatcher:
     def load(self) -> None:
         entry_type, exit_type = self.prog_types()
         flags = [f"-DNR_MAX={NR_MAX}", f"-DMAX_SLOTS={MAX_SLOTS}"]
+        if self.floor:
+            flags.append("-DTRACER_FLOOR")
         if self.ringbuf:
             flags += ["-DUSE_RINGBUF", f"-DRINGBUF_PAGES={_pow2_pages(self.buffer_size)}"]
         text = bpfc.source("dispatch.c", "handlers.c", *self.extra_sources)
