@@ -160,7 +160,7 @@ def thousand():
 
 
 def test_a_thousand_pids_are_checked_in_one_procfs_pass(thousand):
-    from tracer.ebpf.source import descendants
+    from tracer.procfs import descendants
     from tracer.hooks import options
 
     t = time.monotonic()

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import os
-
-from tracer import paths
+from tracer import procfs
 from tracer.containers import cgroup
 from tracer.containers.model import Container
+from tracer.errors import TracerError
 
 
 def pids() -> list[int]:
     try:
-        return [int(e.name) for e in os.scandir(paths.procfs()) if e.name.isdigit()]
-    except OSError:
+        return procfs.pids()
+    except TracerError:
         return []
 
 

@@ -31,10 +31,6 @@ def s64(v: int) -> int:
     return v - (1 << 64) if v >= 1 << 63 else v
 
 
-def ptr(v: int) -> str:
-    return hex(v) if v else "NULL"
-
-
 # -- plain numbers -------------------------------------------------------------------------
 def signed32(name: str, i: int) -> Arg:
     return Arg(name, lambda a, r, b, t: str(((a[i] & 0xFFFFFFFF) ^ 0x80000000) - 0x80000000),

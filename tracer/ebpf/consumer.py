@@ -30,7 +30,6 @@ class Consumer:
         self.ringbuf = ringbuf
         self.buffer_size = buffer_size
         self.reader: RingReader | None = None
-        self.perf_lost = 0  # what the perf buffer itself reported: a cross-check only
         self.lost_seen = 0
         self.last_check = 0.0
 
@@ -45,9 +44,9 @@ class Consumer:
             self.lines.handle(ct.string_at(data, size), [0])
 
         def on_lost(count: int) -> None:
-            # The same drops the kernel-side counter has (it counts them at once; these
-            # records come late or never): kept to check, not added.
-            self.perf_lost += count
+            # The kernel-side counter has these drops already (at once; these records come
+            # late or never). Given so that BCC does not print them on stderr.
+            pass
 
         events.open_perf_buffer(on_event, page_cnt=1 << (pages.bit_length() - 1), lost_cb=on_lost)
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
-
-from tracer import paths
+from tracer import procfs
 from tracer.capabilities import Capabilities
 from tracer.ebpf.consumer import Consumer
 from tracer.ebpf.dispatch import Dispatcher
@@ -17,43 +15,6 @@ from tracer.pipeline.writer import TraceWriter
 from tracer.targets import Targets
 
 TRACED_SLOT = 1  # the hooks give every traced PID the same handler set
-
-
-def parents() -> dict[int, int]:
-    """PID -> parent PID of every process, from one pass over procfs."""
-    out = {}
-    proc = paths.procfs()
-    for e in os.scandir(proc):
-        if not e.name.isascii() or not e.name.isdigit():
-            continue
-        try:
-            with open(f"{proc}/{e.name}/stat", "rb") as f:
-                out[int(e.name)] = int(f.read().rsplit(b")", 1)[1].split()[1])
-        except (OSError, ValueError, IndexError):
-            pass  # gone meanwhile
-    return out
-
-
-def descendants(pids: list[int]) -> list[int]:
-    """PIDs already started by the traced ones (fork following covers the later ones).
-
-    One procfs pass for any number of PIDs (a scan per PID took 18 s for 1000 of them).
-    """
-    if not pids:
-        return []
-    children: dict[int, list[int]] = {}
-    for pid, ppid in parents().items():
-        children.setdefault(ppid, []).append(pid)
-    seen = set(pids)
-    found: list[int] = []
-    todo = list(pids)
-    while todo:
-        for child in children.get(todo.pop(), ()):
-            if child not in seen:
-                seen.add(child)
-                found.append(child)
-                todo.append(child)
-    return found
 
 
 class EbpfSource:
@@ -75,7 +36,7 @@ class EbpfSource:
                 self.disp.install(TRACED_SLOT, sc)
             pids = list(self.targets.pids)
             if self.targets.follow_forks:
-                pids += descendants(pids)
+                pids += procfs.descendants(pids)
             for pid in pids:
                 self.disp.assign(pid, TRACED_SLOT)
             # A container is followed two ways: its processes' children (fork following,

@@ -9,7 +9,7 @@ import shlex
 from dataclasses import dataclass, field
 from typing import Any
 
-from tracer import paths
+from tracer import paths, procfs
 from tracer.errors import TracerError, quote, usage_message
 from tracer.hooks.spec import Hook, Option
 
@@ -101,10 +101,7 @@ def pid_number(text: str) -> int:
 
 def live_pids() -> set[int]:
     """Every PID in procfs, from one directory listing."""
-    try:
-        return {int(e.name) for e in os.scandir(paths.procfs()) if _PID.fullmatch(e.name)}
-    except OSError as e:
-        raise TracerError(f"cannot list {paths.procfs()}: {e.strerror}") from None
+    return set(procfs.pids())
 
 
 def check_pids(texts: list[str]) -> list[int]:

@@ -12,7 +12,7 @@ import os
 from dataclasses import dataclass
 from typing import Callable
 
-from tracer import paths
+from tracer import procfs
 from tracer.errors import TracerError, quote
 from tracer.syscalls import families
 
@@ -57,7 +57,7 @@ def parse(text: str) -> Spec:
 
 
 def pid_exists(pid: int) -> bool:
-    return (paths.procfs() / str(pid)).is_dir()
+    return procfs.exists(pid)
 
 
 def resolve_target(target: str) -> list[int]:

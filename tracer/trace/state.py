@@ -13,21 +13,18 @@ exception: it is edited in place, since every process without a set uses it.
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from pathlib import Path
 
-from tracer import paths
+from tracer import procfs
 from tracer.ebpf import userhandlers as uh
 from tracer.ebpf.dispatch import MAX_SLOTS, Dispatcher
-from tracer.ebpf.source import descendants
 from tracer.errors import TracerError
 from tracer.syscalls.table import Syscall, SyscallTable
 from tracer.trace import spec as sp
 
 GENERIC = ""
-HandlerSet = frozenset  # of (syscall name, source)
 
 
 def check_handlers(handlers: tuple[str, ...], table: SyscallTable) -> list[Syscall]:
@@ -41,13 +38,6 @@ def check_handlers(handlers: tuple[str, ...], table: SyscallTable) -> list[Sysca
         else:
             found.append(table.get(h))
     return found
-
-
-def live_pids() -> list[int]:
-    try:
-        return [int(d) for d in os.listdir(paths.procfs()) if d.isdigit()]
-    except OSError:
-        return []
 
 
 class TraceState:
@@ -116,7 +106,7 @@ class TraceState:
         """`pid` and the children that followed it into its current slot."""
         if not self.follow:
             return [pid]
-        kids = [k for k in descendants([pid]) if k not in self.pids and self.disp.slot_of(k) == old]
+        kids = [k for k in procfs.descendants([pid]) if k not in self.pids and self.disp.slot_of(k) == old]
         return [pid, *kids]
 
     def _set_pid(self, pid: int, hset: frozenset) -> None:
@@ -151,7 +141,7 @@ class TraceState:
         for s in [s for s in self.slots if s and s not in used]:
             if self.follow:  # children that followed a PID may still use its old slot
                 if in_kernel is None:
-                    in_kernel = set(self.disp.pids(live_pids()).values())
+                    in_kernel = set(self.disp.pids(procfs.pids()).values())
                 if s in in_kernel:
                     continue
             for name, _ in self.slots.pop(s):

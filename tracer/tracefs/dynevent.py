@@ -253,14 +253,6 @@ def kprobe_destroy(system: str | None, event: str | None, address: str | None, f
     return len(found)
 
 
-def destroy_all(system: str, force: bool = True, tracefs: Path | None = None) -> int:
-    """Remove every kprobe/uprobe of one event system (our per-session group)."""
-    found = [ev for ev in dynevents(KINDS, tracefs) if ev.system == system]
-    for ev in found:
-        ev.destroy(force=force)
-    return len(found)
-
-
 def error_last(tracefs: Path | None = None) -> str:
     """The last entry of tracefs error_log, on one line ('' if empty)."""
     return errorlog.new_message(tracefs or find_tracefs(), "\0")

@@ -148,9 +148,6 @@ class Instance:
     def events(self, system: str) -> list[str]:
         return events.events(self.path, system)
 
-    def has_event(self, system: str, event: str | None = None) -> bool:
-        return events.exists(self.path, system, event)
-
     def enable(self, system: str, event: str | None = None) -> None:
         events.set_enabled(self.path, system, event, True)
 
