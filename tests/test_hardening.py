@@ -160,8 +160,8 @@ def thousand():
 
 
 def test_a_thousand_pids_are_checked_in_one_procfs_pass(thousand):
-    from tracer.procfs import descendants
     from tracer.hooks import options
+    from tracer.procfs import descendants
 
     t = time.monotonic()
     pids = options.check_pids(thousand + thousand[:10])  # repeats are dropped
