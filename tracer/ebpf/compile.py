@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,21 @@ from typing import Any
 from tracer.ebpf import cheader
 from tracer.errors import TracerError
 
-BPF_DIR = Path(__file__).resolve().parents[2] / "bpf"
+
+def _bpf_dir() -> Path:
+    """bpf/ beside the package in a checkout (or an editable install); an installed
+    package's copy under its prefix (pyproject's data-files) otherwise."""
+    here = Path(__file__).resolve().parents[2] / "bpf"
+    if (here / "dispatch.c").is_file():
+        return here
+    for prefix in (sys.prefix, sys.base_prefix, "/usr/local", "/usr"):
+        shared = Path(prefix) / "share/tracer/bpf"
+        if (shared / "dispatch.c").is_file():
+            return shared
+    return here
+
+
+BPF_DIR = _bpf_dir()
 _LOCAL_INCLUDE = re.compile(r'^#include "([^"]+)"\s*$', re.M)
 
 
