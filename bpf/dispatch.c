@@ -1,4 +1,4 @@
-/* Per-PID tail-call dispatch (the traceleft design): a syscall of a traced process
+/* Per-PID tail-call dispatch: a syscall of a traced process
  * is handed at exit to the handler its slot has for that syscall, through
  * exit_progs[slot * NR_MAX + nr] (and at entry through enter_progs, for the calls
  * that need it). Three front ends feed the same dispatch: the raw sys_exit

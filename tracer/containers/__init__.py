@@ -1,4 +1,4 @@
-"""Containers (issue 8): find them by id or name, list their host PIDs, tag events with their id.
+"""Containers: find them by id or name, list their host PIDs, tag events with their id.
 
 Everything comes from /proc/*/cgroup (through TRACER_PROCFS_PATH) and the cgroup
 v2 tree (through TRACER_SYSFS_PATH); the podman and docker CLIs, when present,

@@ -199,7 +199,7 @@ class Dispatcher:
                         fn = f"__x64_sys_{sc.event}"
                         self.bpf.attach_kprobe(event=fn, fn_name=entry)
                         self.attached.add(sc.event)
-                        # enough kretprobe instances for calls that block (traceleft missed these)
+                        # enough kretprobe instances for calls that block, or their returns are missed
                         self.bpf.attach_kretprobe(event=fn, fn_name=exit_,
                                                   maxactive=max(64, 8 * (os.cpu_count() or 1)))
                     else:

@@ -1,5 +1,5 @@
 """Read tracefs's events/syscalls/*/format files: the kernel's own list of its syscalls
-and the type and name of every argument (the seed's `metagen`, done at start-up)."""
+and the type and name of every argument (read at start-up, so the layouts are this kernel's own)."""
 
 from __future__ import annotations
 
