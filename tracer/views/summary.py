@@ -152,7 +152,7 @@ class SummarySource:
         self.next = 0.0
 
     def start(self) -> None:
-        from tracer.ebpf.source import descendants
+        from tracer.procfs import descendants
 
         pids = list(self.pids)
         if self.follow:
