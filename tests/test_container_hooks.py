@@ -123,6 +123,7 @@ def test_every_line_of_short_lived_processes_is_tagged(sub, hook, busybox_contai
             got = tagged_lines(sub, path)
             ids = {c.short_id for c in containers}
             untagged = [comm for comm, cid in got if cid not in ids]
+            print(f"{hook} {len(containers)} container(s): {len(got) - len(untagged)}/{len(got)} tagged")
             assert len(got) > 100 and not untagged, \
                 f"{hook} {len(containers)} container(s): {len(untagged)} of {len(got)} lines untagged"
             assert {"cat"} <= {comm for comm, cid in got if cid == a.short_id}
