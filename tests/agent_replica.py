@@ -19,6 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import bounds
+
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE = Path(__file__).parent / "agent_replica" / "main.go"
 HOOKS = ROOT / "trace-hooks"
@@ -60,7 +62,8 @@ class AgentRun:
         self.out = tmp / f"read-{hook}.txt"
         self.proc = subprocess.Popen(
             [*(wrap or []), str(binary()), "run", "-hooks", str(HOOKS), "-sub", sub, "-hook", hook,
-             "-args", args, "-out", str(self.out), *_env_flags(env)],
+             "-args", args, "-out", str(self.out), "-polls", str(int(50 * bounds.FACTOR)),
+             *_env_flags(env)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         first = self.proc.stdout.readline()
         if not first.startswith("path "):  # the agent gives up after 50 polls of 100 ms
@@ -78,7 +81,7 @@ class AgentRun:
 
     def wait_caught_up(self, timeout: float = 60.0) -> tuple[int, int]:
         """Wait until the file stops growing and the reader has every line of it, live."""
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + bounds.bound(timeout)
         last = (-1, -1)
         while time.monotonic() < deadline:
             now = (self.file.read_bytes().count(b"\n"), self.read_so_far())

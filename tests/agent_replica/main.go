@@ -16,7 +16,7 @@
 // Usage:
 //
 //	agent-replica list -hooks DIR [-env K=V]...
-//	agent-replica run -hooks DIR -sub SUB -hook HOOK -args ARGS -out FILE [-env K=V]...
+//	agent-replica run -hooks DIR -sub SUB -hook HOOK -args ARGS -out FILE [-polls N] [-env K=V]...
 //
 // run prints "path PATH" once the handshake is done, then waits for a line on its stdin
 // (or stdin closing) to stop the manager, and prints "read N", "exit RC", "stderr TEXT"
@@ -137,7 +137,7 @@ func readLines(path string, out io.Writer, count *int) error {
 	}
 }
 
-func run(dir, hook, args, outPath string, env []string) error {
+func run(dir, hook, args, outPath string, polls int, env []string) error {
 	out, err := os.Create(outPath)
 	if err != nil {
 		return err
@@ -152,7 +152,7 @@ func run(dir, hook, args, outPath string, env []string) error {
 	}
 	path := ""
 	started := time.Now()
-	for i := 0; i < 50 && path == ""; i++ {
+	for i := 0; i < polls && path == ""; i++ {
 		time.Sleep(100 * time.Millisecond)
 		if s := stderr.String(); s != "" {
 			break
@@ -210,6 +210,7 @@ func main() {
 	hook := fs.String("hook", "", "the hook to run")
 	args := fs.String("args", "", "the --args string")
 	outPath := fs.String("out", "", "where the lines read go")
+	polls := fs.Int("polls", 50, "handshake polls of 100 ms (the agent's 50; more only under emulation)")
 	var env envList
 	fs.Var(&env, "env", "K=V set in the manager's environment (repeat)")
 	_ = fs.Parse(os.Args[2:])
@@ -218,7 +219,7 @@ func main() {
 	case "list":
 		err = list(*hooks, env)
 	case "run":
-		err = run(filepath.Join(*hooks, *sub), *hook, *args, *outPath, env)
+		err = run(filepath.Join(*hooks, *sub), *hook, *args, *outPath, *polls, env)
 	default:
 		err = fmt.Errorf("unknown command %s", os.Args[1])
 	}
