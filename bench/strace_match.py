@@ -5,8 +5,12 @@ by `trace-hooks/ebpf/manager --run ebpf-syscalls --args "--pid PID"`, cuts both 
 the workload's start marker (`read(0, "g", 1) = 1`), and compares each process's calls:
 
     .venv/bin/python bench/strace_match.py [--strace FILE --ours FILE] [--keep DIR] [--command CMD]
+    .venv/bin/python bench/strace_match.py --corpus [NAME ...]
 
 --command runs `setarch -R sh -c 'read x; exec CMD'` instead of the workload (same marker).
+--corpus runs every program of bench/corpus/ (one per syscall family; or the NAMEs given) the
+same way and prints a figure per family and overall, then every differing line pair grouped
+by cause (syscall and first differing argument).
 
 With --strace/--ours it only compares two recorded traces. PIDs are replaced by P0, P1 ...
 (in order of appearance) on both sides, and strace's padding before ' = ' is dropped.
@@ -33,6 +37,22 @@ MANAGER = ROOT / "trace-hooks/ebpf/manager"
 MARKER = 'read(0, "g", 1) = 1'
 
 Line = "tuple[int, str]"  # (pid, "NAME(ARGS) = RET")
+
+
+CORPUS = ROOT / "bench/corpus"
+
+
+def corpus_programs(names: list[str] | None = None) -> list[Path]:
+    found = sorted(CORPUS.glob("*.c"))
+    if names:
+        found = [p for p in found if p.stem in names]
+    return found
+
+
+def compile_corpus(src: Path, out: Path) -> Path:
+    exe = out / src.stem
+    subprocess.run(["gcc", "-O1", f"-I{CORPUS}", "-o", str(exe), str(src)], check=True)
+    return exe
 
 
 def compile_workload(out: Path) -> Path:
@@ -198,6 +218,101 @@ def compare(ref: list[Line], ours: list[Line]) -> dict:
             "extra": extra, "distinct": len({_name(t) for _, t in ref})}
 
 
+def _args_of(text: str) -> tuple[str, list[str], str]:
+    """NAME(ARGS) = RET split at top-level commas: (name, args, ret)."""
+    name, _, rest = text.partition("(")
+    body, _, ret = rest.rpartition(") = ")
+    args, depth, cur, quoted, esc = [], 0, "", False, False
+    for ch in body:
+        if quoted:
+            cur += ch
+            if esc:
+                esc = False
+            elif ch == "\\":
+                esc = True
+            elif ch == '"':
+                quoted = False
+            continue
+        if ch == '"':
+            quoted = True
+        elif ch in "[{(":
+            depth += 1
+        elif ch in "]})":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            args.append(cur.strip())
+            cur = ""
+            continue
+        cur += ch
+    if cur.strip():
+        args.append(cur.strip())
+    return name, args, ret
+
+
+def cause(ref: str, ours: str) -> str:
+    """What differs between two lines of the same call: the argument count, the first
+    differing argument (by position) or the return value."""
+    name, ra, rr = _args_of(ref)
+    _, oa, orr = _args_of(ours)
+    if len(ra) != len(oa):
+        return f"{name}: argument count {len(oa)} instead of {len(ra)}"
+    for k, (x, y) in enumerate(zip(ra, oa)):
+        if x != y:
+            return f"{name}: argument {k + 1}"
+    if rr != orr:
+        return f"{name}: return value"
+    return f"{name}: other"
+
+
+def report_corpus(results: dict[str, dict]) -> None:
+    matched = sum(r["matched"] for r in results.values())
+    total = sum(r["total"] for r in results.values())
+    names: set[str] = set()
+    for r in results.values():
+        names |= r["names"]
+    print(f"{'family':<12} {'identical':>9} {'strace':>7} {'rate':>7} {'syscalls':>8}")
+    for fam, r in results.items():
+        rate = 100.0 * r["matched"] / r["total"] if r["total"] else 0.0
+        print(f"{fam:<12} {r['matched']:>9} {r['total']:>7} {rate:>6.1f}% {len(r['names']):>8}")
+    rate = 100.0 * matched / total if total else 0.0
+    print(f"{'overall':<12} {matched:>9} {total:>7} {rate:>6.1f}% {len(names):>8}")
+    groups: dict[str, list[tuple[str, str, str]]] = collections.defaultdict(list)
+    for fam, r in results.items():
+        for _name, pairs in r["mismatches"].items():
+            for a, b in pairs:
+                groups[cause(a, b)].append((fam, a, b))
+        for t in r["missing"]:
+            groups[f"{_name_of(t)}: missing from ours"].append((fam, t, ""))
+        for t in r["extra"]:
+            groups[f"{_name_of(t)}: only in ours"].append((fam, "", t))
+    if groups:
+        print("\ndiffering lines, by cause:")
+    for key in sorted(groups):
+        print(f"  {key} ({len(groups[key])})")
+        for fam, a, b in groups[key]:
+            print(f"    [{fam}] strace: {a}\n    [{fam}] ours:   {b}")
+
+
+def _name_of(text: str) -> str:
+    return text.split("(", 1)[0]
+
+
+def run_corpus(names: list[str] | None, tmp: Path) -> dict[str, dict]:
+    """Each corpus program under strace and under ebpf-syscalls: its comparison, by family."""
+    results: dict[str, dict] = {}
+    for src in corpus_programs(names):
+        exe = compile_corpus(src, tmp)
+        out = tmp / f"{src.stem}.traces"
+        out.mkdir(exist_ok=True)
+        argv = [str(exe), str(WORKDIR)]
+        ref = normalize(from_marker(parse_strace(run_strace(argv, out).read_text())))
+        ours = normalize(from_marker(parse_ours(run_ours(argv, out).read_text())))
+        res = compare(ref, ours)
+        res["names"] = {_name(t) for _, t in ref}
+        results[src.stem] = res
+    return results
+
+
 def report(res: dict) -> None:
     rate = 100.0 * res["matched"] / res["total"] if res["total"] else 0.0
     print(f"strace match: {res['matched']}/{res['total']} lines ({rate:.1f}%), "
@@ -222,9 +337,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--ours", type=Path, help="a recorded trace file of ours (skip running)")
     ap.add_argument("--keep", type=Path, help="keep the binaries and traces in this directory")
     ap.add_argument("--command", help="trace this shell command instead of bench/workload.c")
+    ap.add_argument("--corpus", nargs="*", metavar="NAME",
+                    help="run the programs of bench/corpus/ (all, or those named)")
     ns = ap.parse_args(argv)
     tmp = Path(ns.keep or tempfile.mkdtemp(prefix="strace-match-"))
     tmp.mkdir(parents=True, exist_ok=True)
+    if ns.corpus is not None:
+        try:
+            report_corpus(run_corpus(ns.corpus, tmp))
+        finally:
+            if not ns.keep:
+                shutil.rmtree(tmp, ignore_errors=True)
+            shutil.rmtree(WORKDIR, ignore_errors=True)
+        return 0
     try:
         exe = compile_workload(tmp) if not (ns.strace and ns.ours or ns.command) else None
         argv = workload_argv(exe, ns.command)
