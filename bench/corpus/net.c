@@ -64,6 +64,7 @@ static void corpus(void)
     int a = syscall(SYS_accept4, s, &peer, &pl, SOCK_CLOEXEC);
     pl = sizeof(peer);
     syscall(SYS_getpeername, a, &peer, &pl);
+    syscall(SYS_fcntl, s, F_SETFL, O_NONBLOCK);
     syscall(SYS_accept, s, NULL, NULL);
     syscall(SYS_sendto, a, "x", 1, 0, NULL, 0);
     syscall(SYS_close, a);

@@ -8,7 +8,9 @@ import socket
 from typing import Any, Callable
 
 from tracer.decode import flags as F
+from tracer.decode import procfmt as P
 from tracer.decode import structs as S
+from tracer.decode import timefmt as TF
 from tracer.decode import values as V
 from tracer.decode.strings import quote, quote_hex, quote_path
 from tracer.decode.values import Arg, s32
@@ -233,7 +235,37 @@ def _fcntl_arg(name: str, i: int) -> Arg:
             return str(s32(v))
         return hex(v) if v else "NULL"
 
-    return Arg(name, lambda a, r, b, t: render(a), lambda a, r, b, t: render(a))
+    def text(a: tuple, r: Any, b: dict, t: frozenset) -> str:
+        cmd = a[1] & 0xFFFFFFFF
+        d = b.get(i)
+        if cmd in _FCNTL_LOCKS and d is not None and len(d) >= 32:
+            out = cmd in (5, 36)  # F_GETLK, F_OFD_GETLK: the lock found, with its owner
+            if not out or (r is not None and r >= 0):
+                return P.flock(d, out)
+        return render(a)
+
+    return Arg(name, text, lambda a, r, b, t: render(a))
+
+
+_FCNTL_LOCKS = {5, 6, 7, 36, 37, 38}  # F_GETLK F_SETLK F_SETLKW F_OFD_GETLK F_OFD_SETLK F_OFD_SETLKW
+
+
+_IDTYPE = F.Enum([("P_ALL", 0), ("P_PID", 1), ("P_PGID", 2), ("P_PIDFD", 3)], unknown="P_???")
+
+
+def _syslog(v: int) -> str:
+    n = F.SYSLOG.get(s32(v))
+    return n if n is not None else f"{s32(v)} /* SYSLOG_ACTION_??? */"
+
+
+def _makedev(v: int) -> str:
+    major = (v >> 8) & 0xFFF | ((v >> 32) & ~0xFFF)
+    minor = (v & 0xFF) | ((v >> 12) & ~0xFF)
+    return f"makedev({major:#x}, {minor:#x})"
+
+
+def _ok_nonempty(r: Any) -> bool:
+    return r is not None and r >= 0
 
 
 def _personality(v: int) -> str:
@@ -283,6 +315,47 @@ PRINTERS: dict[str, Builder] = {
     "rlimit_resource": _m(F.RLIMIT.render), "arch_prctl_code": _m(F.ARCH_PRCTL.render),
     "personality": _m(_personality), "futex_op": _m(F.futex_op),
     "module_init_flags": V.hex_arg,
+    "o_flags": _m(F.O_FLAGS.render), "umount_flags": _m(F.UMOUNT.render),
+    "xattr_flags": _m(F.XATTR.render), "in_events": _m(F.IN_EVENTS.render), "mfd_flags": _m(F.MFD.render),
+    "epoll_ctl_op": _m(F.EPOLL_CTL.render), "splice_flags": _m(F.SPLICE.render),
+    "sfd_flags": _m(F.SFD_FLAGS.render), "tfd_settime_flags": _m(F.TFD_SETTIME.render),
+    "uffd_flags": _m(F.UFFD.render), "ms_flags": _m(F.MS.render), "mlock2_flags": _m(F.MLOCK2.render),
+    "mcl_flags": _m(F.MCL.render), "mpol": _m(F.MPOL.render), "membarrier_cmd": _m(F.MEMBARRIER.render),
+    "itimer": _m(F.ITIMER.render), "prio_which": _m(F.PRIO_WHICH.render),
+    "rusage_who": _m(F.RUSAGE_WHO.render), "idtype": _m(_IDTYPE.render),
+    "sched_policy": _m(F.SCHED_POLICY.render), "kcmp_type": _m(F.KCMP.render),
+    "ioprio_who": _m(F.IOPRIO_WHO.render), "ioprio_value": _m(F.ioprio),
+    "seccomp_op": _m(F.SECCOMP_OP.render), "ptrace_request": _m(F.PTRACE.render, 0xFFFFFFFFFFFFFFFF),
+    "syslog_action": _m(_syslog), "bpf_cmd": _m(F.BPF_CMD.render),
+    "keyctl_cmd": _m(F.KEYCTL.render), "prctl_option": _m(P.PR.render), "prctl_arg2": V.unsigned64,
+    "dev": _m(_makedev, 0xFFFFFFFFFFFFFFFF),
+    "utimbuf": _blob(TF.utimbuf, TF.pair_value), "timeval": _blob(TF.timeval, TF.timeval_value),
+    "timeval_pair": _blob(TF.timeval_pair, TF.pair_value),
+    "timespec_pair": _blob(TF.timespec_pair, TF.pair_value),
+    "itimerval": _blob(TF.itimerval, TF.itimerval_value),
+    "itimerval_out": _blob(TF.itimerval, TF.itimerval_value, _ok),
+    "itimerspec": _blob(TF.itimerspec, TF.itimerspec_value),
+    "itimerspec_out": _blob(TF.itimerspec, TF.itimerspec_value, _ok),
+    "rusage_out": _blob(P.rusage, P.rusage, _ok),
+    "sched_param": _blob(P.int_in_brackets, P.int_in_brackets),
+    "sched_param_out": _blob(P.int_in_brackets, P.int_in_brackets, _ok),
+    "uint_out": _blob(P.uint_in_brackets, P.uint_in_brackets, _ok),
+    "siginfo": _blob(P.siginfo, P.siginfo), "siginfo_out": _blob(P.siginfo, P.siginfo, _ok_nonempty),
+    "clone_args": _blob(P.clone_args, P.clone_args), "stack_t": _blob(P.stack_t, P.stack_t),
+    "stack_t_out": _blob(P.stack_t, P.stack_t, _ok), "sigevent": _blob(P.sigevent, P.sigevent),
+    "epoll_event": _blob(P.epoll_event, P.epoll_event),
+    "cpu_mask_out": _blob(P.cpu_mask, P.cpu_mask, _positive),
+}
+
+
+# type words whose builder also gets the index of the argument their PARAM names
+PARAM_PRINTERS: dict[str, Callable[[str, int, int], Arg]] = {
+    "buf_in": lambda name, i, p: V.buffer(name, i, False, length_at=p),
+}
+
+# whole argument lists strace prints its own way: (args, ret, blobs, trunc) -> texts
+CUSTOM: dict[str, Callable[[tuple, Any, dict, frozenset], list[str]]] = {
+    "prctl": P.prctl_args,
 }
 
 
@@ -298,7 +371,14 @@ def arg_decoders(sc: Syscall) -> list[Arg]:
         spec = specs.spec_for(sc)
         return [by_type(f, i, spec.captures[i].kind if i < len(spec.captures) else specs.NONE)
                 for i, f in enumerate(sc.args[:6])]
-    return [PRINTERS[a.type](a.name, i) for i, a in enumerate(call.args[:6])]
+    out = []
+    for i, a in enumerate(call.args[:6]):
+        with_param = PARAM_PRINTERS.get(a.type)
+        if with_param is not None and a.param:
+            out.append(with_param(a.name, i, call.index(a.param)))
+        else:
+            out.append(PRINTERS[a.type](a.name, i))
+    return out
 
 
 # -- which arguments strace shows ----------------------------------------------------------
@@ -334,7 +414,21 @@ def _futex_shown(a: tuple) -> range:
     return range(3) if op == 1 else range(4) if op == 0 else range(6)
 
 
-SHOWN: dict[str, Callable[[tuple], range]] = {
+def _mknod_shown(mode_at: int) -> Callable[[tuple], range]:
+    """The device number only for character and block devices."""
+    def shown(a: tuple) -> range:
+        fmt = a[mode_at] & 0o170000
+        return range(mode_at + 2) if fmt in (0o020000, 0o060000) else range(mode_at + 1)
+
+    return shown
+
+
+def _rw2_shown(a: tuple) -> tuple[int, ...]:
+    return (0, 1, 2, 3, 5)  # preadv2/pwritev2: one offset (pos_l holds it whole on 64-bit), flags
+
+
+SHOWN: dict[str, Callable[[tuple], range | tuple[int, ...]]] = {
     "open": _open_shown(2), "openat": _open_shown(3), "fcntl": _fcntl_shown, "futex": _futex_shown,
-    "ioctl": _ioctl_shown,
+    "ioctl": _ioctl_shown, "mknod": _mknod_shown(1), "mknodat": _mknod_shown(2),
+    "preadv2": _rw2_shown, "pwritev2": _rw2_shown,
 }

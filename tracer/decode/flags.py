@@ -34,11 +34,12 @@ def _lookup(names: list[str], fallback: dict[str, int], *modules: Any) -> list[t
 class Flags:
     """A bit set: `render(v)` gives 'A|B|0x40' (unknown bits as hex), `zero` when v is 0."""
 
-    __slots__ = ("bits", "zero", "cache")
+    __slots__ = ("bits", "zero", "cache", "unknown")
 
-    def __init__(self, bits: list[tuple[str, int]], zero: str = "0") -> None:
+    def __init__(self, bits: list[tuple[str, int]], zero: str = "0", unknown: str = "") -> None:
         self.bits = [(n, v) for n, v in bits if v]
         self.zero = zero
+        self.unknown = unknown  # strace's comment for a value with no known bit: 0x8 /* ?_OK */
         self.cache: dict[int, str] = {}  # the same few values recur: render each once
 
     def render(self, v: int) -> str:
@@ -59,6 +60,8 @@ class Flags:
                 parts.append(n)
                 rest &= ~b
         if rest:
+            if not parts and self.unknown:
+                return f"{hex(rest)} /* {self.unknown} */"
             parts.append(hex(rest))
         return "|".join(parts)
 
@@ -70,18 +73,21 @@ class Flags:
 class Enum:
     """One value among named ones: unknown values print as `default` does (decimal or hex)."""
 
-    __slots__ = ("by_value", "hex")
+    __slots__ = ("by_value", "hex", "unknown")
 
-    def __init__(self, pairs: list[tuple[str, int]], hex_unknown: bool = False) -> None:
+    def __init__(self, pairs: list[tuple[str, int]], hex_unknown: bool = False, unknown: str = "") -> None:
         self.by_value: dict[int, str] = {}
         for n, v in pairs:
             self.by_value.setdefault(v, n)  # the first name listed wins over aliases
         self.hex = hex_unknown
+        self.unknown = unknown  # strace's comment for an unknown value: 0x63 /* CLOCK_??? */
 
     def render(self, v: int) -> str:
         n = self.by_value.get(v)
         if n is not None:
             return n
+        if self.unknown:
+            return f"{hex(v) if v else 0} /* {self.unknown} */"
         return hex(v) if self.hex else str(v)
 
     def get(self, v: int) -> str | None:
@@ -387,3 +393,117 @@ KERNEL_ERRNO = {512: ("ERESTARTSYS", "To be restarted if SA_RESTART is set"),
                 517: ("EPROBE_DEFER", "Requested probe deferral"),
                 518: ("EOPENSTALE", "Open stale"),
                 519: ("ENOPARAM", "Parameter not supported")}
+
+
+# -- more constants, in strace's order -----------------------------------------------------
+UMOUNT = Flags([("MNT_FORCE", 1), ("MNT_DETACH", 2), ("MNT_EXPIRE", 4), ("UMOUNT_NOFOLLOW", 8)],
+               unknown="MNT_???")
+XATTR = Flags([("XATTR_CREATE", 1), ("XATTR_REPLACE", 2)], unknown="XATTR_???")
+MLOCK2 = Flags([("MLOCK_ONFAULT", 1)], unknown="MLOCK_???")
+MCL = Flags([("MCL_CURRENT", 1), ("MCL_FUTURE", 2), ("MCL_ONFAULT", 4)], unknown="MCL_???")
+MS = Flags([("MS_ASYNC", 1), ("MS_INVALIDATE", 2), ("MS_SYNC", 4)], unknown="MS_???")
+MPOL = Enum([("MPOL_DEFAULT", 0), ("MPOL_PREFERRED", 1), ("MPOL_BIND", 2), ("MPOL_INTERLEAVE", 3),
+             ("MPOL_LOCAL", 4), ("MPOL_PREFERRED_MANY", 5)], unknown="MPOL_???")
+MEMBARRIER = Flags([("MEMBARRIER_CMD_GLOBAL", 1), ("MEMBARRIER_CMD_GLOBAL_EXPEDITED", 2),
+                    ("MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED", 4),
+                    ("MEMBARRIER_CMD_PRIVATE_EXPEDITED", 8),
+                    ("MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED", 16),
+                    ("MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE", 32),
+                    ("MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE", 64),
+                    ("MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ", 128),
+                    ("MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_RSEQ", 256),
+                    ("MEMBARRIER_CMD_GET_REGISTRATIONS", 512)], zero="MEMBARRIER_CMD_QUERY",
+                   unknown="MEMBARRIER_CMD_???")
+PRIO_WHICH = Enum([("PRIO_PROCESS", 0), ("PRIO_PGRP", 1), ("PRIO_USER", 2)], unknown="PRIO_???")
+RUSAGE_WHO = Enum([("RUSAGE_SELF", 0), ("RUSAGE_CHILDREN", 0xFFFFFFFF), ("RUSAGE_THREAD", 1)],
+                  unknown="RUSAGE_???")
+SCHED_POLICY = Enum([("SCHED_OTHER", 0), ("SCHED_FIFO", 1), ("SCHED_RR", 2), ("SCHED_BATCH", 3),
+                     ("SCHED_ISO", 4), ("SCHED_IDLE", 5), ("SCHED_DEADLINE", 6)], unknown="SCHED_???")
+KCMP = Enum([("KCMP_FILE", 0), ("KCMP_VM", 1), ("KCMP_FILES", 2), ("KCMP_FS", 3), ("KCMP_SIGHAND", 4),
+             ("KCMP_IO", 5), ("KCMP_SYSVSEM", 6), ("KCMP_EPOLL_TFD", 7)], unknown="KCMP_???")
+ITIMER = Enum([("ITIMER_REAL", 0), ("ITIMER_VIRTUAL", 1), ("ITIMER_PROF", 2)], unknown="ITIMER_???")
+IOPRIO_WHO = Enum([("IOPRIO_WHO_PROCESS", 1), ("IOPRIO_WHO_PGRP", 2), ("IOPRIO_WHO_USER", 3)],
+                  unknown="IOPRIO_WHO_???")
+IOPRIO_CLASS = Enum([("IOPRIO_CLASS_NONE", 0), ("IOPRIO_CLASS_RT", 1), ("IOPRIO_CLASS_BE", 2),
+                     ("IOPRIO_CLASS_IDLE", 3)], unknown="IOPRIO_CLASS_???")
+
+
+def ioprio(v: int) -> str:
+    return f"IOPRIO_PRIO_VALUE({IOPRIO_CLASS.render(v >> 13 & 7)}, {v & 0x1FFF})"
+
+
+SECCOMP_OP = Enum([("SECCOMP_SET_MODE_STRICT", 0), ("SECCOMP_SET_MODE_FILTER", 1),
+                   ("SECCOMP_GET_ACTION_AVAIL", 2), ("SECCOMP_GET_NOTIF_SIZES", 3)],
+                  unknown="SECCOMP_SET_MODE_???")
+PTRACE = Enum([("PTRACE_TRACEME", 0), ("PTRACE_PEEKTEXT", 1), ("PTRACE_PEEKDATA", 2), ("PTRACE_PEEKUSER", 3),
+               ("PTRACE_POKETEXT", 4), ("PTRACE_POKEDATA", 5), ("PTRACE_POKEUSER", 6), ("PTRACE_CONT", 7),
+               ("PTRACE_KILL", 8), ("PTRACE_SINGLESTEP", 9), ("PTRACE_GETREGS", 12), ("PTRACE_SETREGS", 13),
+               ("PTRACE_ATTACH", 16), ("PTRACE_DETACH", 17), ("PTRACE_SYSCALL", 24),
+               ("PTRACE_SETOPTIONS", 0x4200), ("PTRACE_GETEVENTMSG", 0x4201), ("PTRACE_GETSIGINFO", 0x4202),
+               ("PTRACE_SETSIGINFO", 0x4203), ("PTRACE_SEIZE", 0x4206), ("PTRACE_INTERRUPT", 0x4207),
+               ("PTRACE_LISTEN", 0x4208)], unknown="PTRACE_???")
+EPOLL_CTL = Enum([("EPOLL_CTL_ADD", 1), ("EPOLL_CTL_DEL", 2), ("EPOLL_CTL_MOD", 3)], unknown="EPOLL_CTL_???")
+EPOLL_EVENTS = Flags([("EPOLLIN", 1), ("EPOLLPRI", 2), ("EPOLLOUT", 4), ("EPOLLERR", 8), ("EPOLLHUP", 0x10),
+                      ("EPOLLNVAL", 0x20), ("EPOLLRDNORM", 0x40), ("EPOLLRDBAND", 0x80),
+                      ("EPOLLWRNORM", 0x100), ("EPOLLWRBAND", 0x200), ("EPOLLMSG", 0x400),
+                      ("EPOLLRDHUP", 0x2000), ("EPOLLURING_WAKE", 1 << 27), ("EPOLLEXCLUSIVE", 1 << 28),
+                      ("EPOLLWAKEUP", 1 << 29), ("EPOLLONESHOT", 1 << 30), ("EPOLLET", 1 << 31)],
+                     unknown="EPOLL???")
+POLL_EVENTS = Flags([("POLLIN", 1), ("POLLPRI", 2), ("POLLOUT", 4), ("POLLERR", 8), ("POLLHUP", 0x10),
+                     ("POLLNVAL", 0x20), ("POLLRDNORM", 0x40), ("POLLRDBAND", 0x80), ("POLLWRNORM", 0x100),
+                     ("POLLWRBAND", 0x200), ("POLLMSG", 0x400), ("POLLREMOVE", 0x1000),
+                     ("POLLRDHUP", 0x2000)], unknown="POLL???")
+IN_EVENTS = Flags([("IN_ACCESS", 1), ("IN_MODIFY", 2), ("IN_ATTRIB", 4), ("IN_CLOSE_WRITE", 8),
+                   ("IN_CLOSE_NOWRITE", 0x10), ("IN_OPEN", 0x20), ("IN_MOVED_FROM", 0x40),
+                   ("IN_MOVED_TO", 0x80), ("IN_CREATE", 0x100), ("IN_DELETE", 0x200),
+                   ("IN_DELETE_SELF", 0x400), ("IN_MOVE_SELF", 0x800), ("IN_UNMOUNT", 0x2000),
+                   ("IN_Q_OVERFLOW", 0x4000), ("IN_IGNORED", 0x8000), ("IN_ONLYDIR", 0x1000000),
+                   ("IN_DONT_FOLLOW", 0x2000000), ("IN_EXCL_UNLINK", 0x4000000),
+                   ("IN_MASK_CREATE", 0x10000000), ("IN_MASK_ADD", 0x20000000), ("IN_ISDIR", 0x40000000),
+                   ("IN_ONESHOT", 0x80000000)], unknown="IN_???")
+MFD = Flags([("MFD_CLOEXEC", 1), ("MFD_ALLOW_SEALING", 2), ("MFD_HUGETLB", 4), ("MFD_NOEXEC_SEAL", 8),
+             ("MFD_EXEC", 0x10)], unknown="MFD_???")
+SFD_FLAGS = Flags([("SFD_NONBLOCK", 0o4000), ("SFD_CLOEXEC", 0o2000000)], unknown="SFD_???")
+TFD_SETTIME = Flags([("TFD_TIMER_ABSTIME", 1), ("TFD_TIMER_CANCEL_ON_SET", 2)], unknown="TFD_???")
+SEM_FLAGS = Flags([("SEM_UNDO", 0x1000), ("IPC_NOWAIT", 0o4000)])
+IPC_CMD = Enum([("IPC_RMID", 0), ("IPC_SET", 1), ("IPC_STAT", 2), ("IPC_INFO", 3)], unknown="IPC_???")
+SPLICE = Flags([("SPLICE_F_MOVE", 1), ("SPLICE_F_NONBLOCK", 2), ("SPLICE_F_MORE", 4), ("SPLICE_F_GIFT", 8)],
+               unknown="SPLICE_F_???")
+SYSLOG = Enum([("SYSLOG_ACTION_CLOSE", 0), ("SYSLOG_ACTION_OPEN", 1), ("SYSLOG_ACTION_READ", 2),
+               ("SYSLOG_ACTION_READ_ALL", 3), ("SYSLOG_ACTION_READ_CLEAR", 4), ("SYSLOG_ACTION_CLEAR", 5),
+               ("SYSLOG_ACTION_CONSOLE_OFF", 6), ("SYSLOG_ACTION_CONSOLE_ON", 7),
+               ("SYSLOG_ACTION_CONSOLE_LEVEL", 8), ("SYSLOG_ACTION_SIZE_UNREAD", 9),
+               ("SYSLOG_ACTION_SIZE_BUFFER", 10)], unknown="SYSLOG_ACTION_???")
+BPF_CMD = Enum([("BPF_MAP_CREATE", 0), ("BPF_MAP_LOOKUP_ELEM", 1), ("BPF_MAP_UPDATE_ELEM", 2),
+                ("BPF_MAP_DELETE_ELEM", 3), ("BPF_MAP_GET_NEXT_KEY", 4), ("BPF_PROG_LOAD", 5)],
+               unknown="BPF_???")
+KEYCTL = Enum([("KEYCTL_GET_KEYRING_ID", 0), ("KEYCTL_JOIN_SESSION_KEYRING", 1), ("KEYCTL_UPDATE", 2),
+               ("KEYCTL_REVOKE", 3), ("KEYCTL_CHOWN", 4), ("KEYCTL_SETPERM", 5), ("KEYCTL_DESCRIBE", 6),
+               ("KEYCTL_CLEAR", 7), ("KEYCTL_LINK", 8), ("KEYCTL_UNLINK", 9), ("KEYCTL_SEARCH", 10),
+               ("KEYCTL_READ", 11)], unknown="KEYCTL_???")
+UFFD = Flags([("UFFD_USER_MODE_ONLY", 1), ("O_NONBLOCK", 0o4000), ("O_CLOEXEC", 0o2000000)])
+LOCK_OPS.unknown = "LOCK_???"
+SEEK.unknown = "SEEK_???"
+ACCESS_MODE.unknown = "?_OK"
+AT_FLAGS.unknown = "AT_???"
+AT_EACCESS_FLAGS.unknown = "AT_???"
+RLIMIT.unknown = "RLIMIT_???"
+CLOCKS.unknown = "CLOCK_???"
+ARCH_PRCTL.unknown = "ARCH_???"
+MADV.unknown = "MADV_???"
+FADVISE.unknown = "POSIX_FADV_???"
+SHUT.unknown = "SHUT_???"
+SIGPROCMASK_HOW.unknown = "SIG_???"
+FCNTL_CMD.unknown = "F_???"
+RENAME_FLAGS.unknown = "RENAME_???"
+MREMAP.unknown = "MREMAP_???"
+PROT.unknown = "PROT_???"
+GRND.unknown = "GRND_???"
+TIMER_FLAGS.unknown = "TIMER_???"
+WAIT_OPTS.unknown = "W???"
+SOCK_FLAGS.unknown = "SOCK_???"
+MSG.unknown = "MSG_???"
+EFD_FLAGS.unknown = "EFD_???"
+EPOLL_FLAGS.unknown = "EPOLL_???"
+IN_FLAGS.unknown = "IN_???"
+TFD_FLAGS.unknown = "TFD_???"

@@ -55,8 +55,16 @@ def make_formatter(sc: Syscall) -> Formatter:
             return f"{head}{', '.join(parts(a, r, b, t))}) = {ret_text(r, a)}"
 
         return fmt_clone
+    custom = calls.CUSTOM.get(sc.name)
+    if custom is not None:
+        def fmt_custom(a: tuple, r: Any, b: dict, t: frozenset) -> str:
+            return f"{head}{', '.join(custom(a, r, b, t))}) = {ret_text(r, a)}"
+
+        return fmt_custom
     shown = calls.SHOWN.get(sc.name)
     if shown is not None:
+        texts = [x.text for x in dec]
+
         def fmt_some(a: tuple, r: Any, b: dict, t: frozenset) -> str:
             return f"{head}{', '.join([texts[i](a, r, b, t) for i in shown(a)])}) = {ret_text(r, a)}"
 
@@ -85,8 +93,10 @@ def make_formatter(sc: Syscall) -> Formatter:
 def make_json(sc: Syscall) -> JsonMaker:
     """The call as typed fields: {"syscall", "args": {name: value}, "ret", "errno", "error"}."""
     dec = calls.arg_decoders(sc)
-    values = [(i, a.name, a.value) for i, a in enumerate(dec)][:calls.shown_count(sc)]
     shown = calls.SHOWN.get(sc.name)
+    values = [(i, a.name, a.value) for i, a in enumerate(dec)]
+    if shown is None:
+        values = values[:calls.shown_count(sc)]
     name = sc.name
 
     def make(a: tuple, r: Any, b: dict, t: frozenset) -> dict:

@@ -7,6 +7,8 @@ import os
 from typing import Any, Callable
 
 from tracer.decode import flags as F
+from tracer.decode import procfmt as P
+from tracer.decode import timefmt as T
 from tracer.decode.structs import octal
 from tracer.syscalls import desc
 
@@ -73,9 +75,24 @@ def _personality(ret: Any, args: tuple) -> str:
     return f"{ret:#x} ({F.personality(ret)})" if ret else f"0 ({F.personality(0)})"
 
 
+def _or_decimal(annotate: Callable[[Any, tuple], str | None]) -> RetText:
+    """`annotate`'s text, or the plain value when it has nothing to add (errors included)."""
+    def text(ret: Any, args: tuple) -> str:
+        return annotate(ret, args) or decimal(ret, args)
+
+    return text
+
+
+def _timeout(ret: Any, args: tuple) -> str | None:
+    return "0 (Timeout)" if ret == 0 else None
+
+
 # return type word (a description's `ret`) -> printer
 RETURNS: dict[str, RetText] = {
     "": decimal, "hex": _hex, "octal": _octal, "fcntl": _fcntl, "personality": _personality,
+    "time": _or_decimal(T.time_ret), "sched": _or_decimal(P.sched_ret),
+    "ioprio": _or_decimal(P.ioprio_ret), "membarrier": _or_decimal(P.membarrier_ret),
+    "prctl": _or_decimal(P.prctl_ret), "timeout": _or_decimal(_timeout),
 }
 
 

@@ -169,12 +169,13 @@ def string(name: str, i: int) -> Arg:
     return Arg(name, txt, val)
 
 
-def buffer(name: str, i: int, filled_by_call: bool) -> Arg:
-    """read/write-style data: quoted, cut at 32 bytes. A read that returned 0 shows ""."""
+def buffer(name: str, i: int, filled_by_call: bool, length_at: int = -1) -> Arg:
+    """read/write-style data: quoted, cut at 32 bytes. A read that returned 0, or a buffer
+    of length 0 (the argument at `length_at`) at any address, shows ""."""
     def txt(a: tuple, r: Any, b: dict, t: frozenset) -> str:
         d = b.get(i)
         if d is None:
-            if filled_by_call and r == 0:
+            if (filled_by_call and r == 0) or (length_at >= 0 and a[i] and a[length_at] == 0):
                 return '""'
             return hex(a[i]) if a[i] else "NULL"
         return quote(d, i in t)

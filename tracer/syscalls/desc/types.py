@@ -32,6 +32,11 @@ INT = 4
 INT_PAIR = 8
 SIGSET = 8
 SIGACTION = 32  # the kernel's struct sigaction: handler, flags, restorer, mask
+FLOCK = 32
+RUSAGE = 144
+SIGINFO = 128
+STACK_T = 24
+EPOLL_EVENT = 12
 
 
 @dataclass(frozen=True)
@@ -73,6 +78,28 @@ CAPTURES: dict[str, Capture] = {
     "sigaction_out": Capture(FIXED, SIGACTION),
     "sigset": Capture(FIXED, SIGSET),
     "sigset_out": Capture(FIXED, SIGSET),
+    "fcntl_arg": Capture(FIXED, FLOCK),  # a struct flock for the lock commands; an int otherwise
+    "utimbuf": Capture(FIXED, 16),
+    "timeval": Capture(FIXED, TIMEVAL),
+    "timeval_pair": Capture(FIXED, 2 * TIMEVAL),
+    "timespec_pair": Capture(FIXED, 2 * TIMESPEC),
+    "itimerval": Capture(FIXED, 2 * TIMEVAL),
+    "itimerval_out": Capture(FIXED, 2 * TIMEVAL),
+    "itimerspec": Capture(FIXED, 2 * TIMESPEC),
+    "itimerspec_out": Capture(FIXED, 2 * TIMESPEC),
+    "rusage_out": Capture(FIXED, RUSAGE),
+    "sched_param": Capture(FIXED, INT),
+    "sched_param_out": Capture(FIXED, INT),
+    "uint_out": Capture(FIXED, INT),
+    "siginfo": Capture(FIXED, SIGINFO),
+    "siginfo_out": Capture(FIXED, SIGINFO),
+    "clone_args": Capture(BUF_IN, param=True),
+    "stack_t": Capture(FIXED, STACK_T),
+    "stack_t_out": Capture(FIXED, STACK_T),
+    "sigevent": Capture(FIXED, 16),  # value, signo, notify: what strace shows
+    "epoll_event": Capture(FIXED, EPOLL_EVENT),
+    "cpu_mask_out": Capture(BUF_RET),
+    "prctl_arg2": Capture(STR),  # PR_SET_NAME/PR_GET_NAME's name; a failed read for the others
 }
 
 
