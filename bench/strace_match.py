@@ -178,8 +178,26 @@ def normalize(lines: list[Line]) -> list[Line]:
         if pat:
             text = pat.sub(lambda m: names[int(m.group(1))], text)
         text = re.sub(r"^getppid\(\) = \d+$", "getppid() = PPID", text)
-        out.append((pid, text))
+        out.append((pid, varying(text)))
     return [(int(names[p][1:]), t) for p, t in out]
+
+
+# Values that differ between two runs of the same program, whoever traces it: clocks read
+# by the call, CPU times, random bytes, ephemeral ports. Replaced on both sides alike.
+_CLOCKED = re.compile(r"^(?:clock_gettime|gettimeofday|timer_gettime|timerfd_gettime|wait4|getrusage|"
+                      r"waitid|times|time|rt_sigtimedwait|nanosleep|clock_nanosleep)\(")
+_TIMES = re.compile(r"\b(tv_sec|tv_nsec|tv_usec|si_utime|si_stime)=\d+(?: /\* [^*]* \*/)?")
+_CLOCK_RET = re.compile(r"^(times?\(.*\)) = \d+( \([^)]*\))?$")
+_RANDOM = re.compile(r'^(getrandom\()"[^"]*"')
+_EPHEMERAL = re.compile(r"htons\((?:3[2-9]\d{3}|[4-6]\d{4})\)")
+
+
+def varying(text: str) -> str:
+    if _CLOCKED.match(text):
+        text = _TIMES.sub(r"\1=N", text)
+        text = _CLOCK_RET.sub(lambda m: f"{m.group(1)} = N" + (" (DATE)" if m.group(2) else ""), text)
+    text = _RANDOM.sub(r'\1"RANDOM"', text)
+    return _EPHEMERAL.sub("htons(EPHEMERAL)", text)
 
 
 def _name(text: str) -> str:
