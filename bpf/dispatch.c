@@ -140,7 +140,7 @@ int raw_exit(struct bpf_raw_tracepoint_args *ctx)
         return 0;
     u32 n = (u32)nr;
     struct desc *d = descs.lookup(&n);
-    if (!c && d && d->at_enter)
+    if (!c && d && (d->at_enter || d->entry))
         c = inflight.lookup(&id);
     if (c) {
         *cc = *c;

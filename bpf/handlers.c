@@ -129,9 +129,10 @@ static __always_inline int handle(void *ctx, u16 flags)
     char *buf = (char *)e;
     u16 nblobs = 0;
     u32 off = sizeof(struct event);
-    for (int i = 0; i < 6 && !(d->at_enter && !(flags & EV_ENTER)); i++) {
+    u8 now = (flags & EV_ENTER) ? CAPW_ENTRY : CAPW_EXIT;
+    for (int i = 0; i < 6; i++) {
         u8 kind = d->kind[i];
-        if (kind == CAP_NONE)
+        if (kind == CAP_NONE || !(d->when[i] & now))
             continue;
         u64 ptr = c->args[i];
         if (!ptr)
@@ -142,8 +143,8 @@ static __always_inline int handle(void *ctx, u16 flags)
         u64 len = 0;
         if (kind == CAP_STR) {
             off = put_str(buf, off, i, ptr, &nblobs);
-        } else if (kind == CAP_STRV) {
-            continue;  /* handle_exec's job: its loop would make this one too complex */
+        } else if (kind == CAP_STRV || kind == CAP_IOV) {
+            continue;  /* handle_exec's and handle_iov's jobs: their loops would make this one too complex */
         } else {
             if (kind == CAP_BUF_IN)
                 len = c->args[sa];
@@ -156,6 +157,14 @@ static __always_inline int handle(void *ctx, u16 flags)
                 if (c->args[sa])
                     bpf_probe_read_user(&l, sizeof(l), (void *)c->args[sa]);
                 len = l;
+            } else if (kind == CAP_ARRAY)
+                len = (c->args[sa] & 0xffff) * d->fixed[i];
+            else if (kind == CAP_ARRAY_RET)
+                len = (flags & EV_ENTER) || c->ret <= 0 ? 0 : ((u64)c->ret & 0xffff) * d->fixed[i];
+            else if (kind == CAP_BITS) {
+                len = ((c->args[sa] & 0xffff) + 63) / 64 * 8;
+                if (len > d->fixed[i])
+                    len = d->fixed[i];
             }
             if (len)
                 off = put_buf(buf, off, i, kind, ptr, len, &nblobs);
@@ -233,4 +242,59 @@ int handle_exec_exit(void *ctx)
     if (c && c->ret < 0)
         return exec_record(ctx, 0);
     return handle(ctx, 0);
+}
+
+/* An iovec array: each entry's struct iovec then up to IOV_STR bytes of its data, at a fixed
+ * stride; marked cut when the array has more than IOV_MAX entries. */
+static __always_inline u32 put_iov(char *buf, u32 off, u8 arg, u64 ptr, u64 count, u16 *nblobs)
+{
+    off = (off + 7) & ~7;
+    if (!ptr || off > OFF_MASK - sizeof(struct blob) - IOV_MAX * IOV_ENTRY)
+        return off;
+    off &= OFF_MASK;
+    struct blob *b = blob_at(buf, off, arg, CAP_IOV);
+    u32 len = 0;
+    for (int k = 0; k < IOV_MAX; k++) {
+        if (k >= count)
+            break;
+        u32 at = (off + sizeof(struct blob) + k * IOV_ENTRY) & OFF_MASK;
+        if (bpf_probe_read_user(buf + at, 16, (void *)(ptr + k * 16)))
+            break;
+        u64 base = *(u64 *)(buf + at);
+        u64 n = *(u64 *)(buf + at + 8);
+        n = n < IOV_STR ? n : IOV_STR;
+        n &= 63;
+        if (n > IOV_STR)
+            n = IOV_STR;
+        if (n)
+            bpf_probe_read_user(buf + at + 16, (u32)n, (void *)base);
+        len += IOV_ENTRY;
+    }
+    if (count > IOV_MAX)
+        b->trunc = 1;
+    b->len = len;
+    (*nblobs)++;
+    return off + sizeof(struct blob) + len;
+}
+
+/* Calls with iovec arrays (readv, writev, preadv ...): those arrays, captured at exit. */
+int handle_iov(void *ctx)
+{
+    struct call *c;
+    struct desc *d;
+    struct event *e = begin(0, &c, &d);
+    if (!e)
+        return 0;
+    char *buf = (char *)e;
+    u16 nblobs = 0;
+    u32 off = sizeof(struct event);
+    for (int i = 0; i < 6; i++) {
+        if (d->kind[i] != CAP_IOV)
+            continue;
+        u32 sa = d->size_arg[i];
+        sa = sa < 6 ? sa : 0;
+        sa &= 7;
+        off = put_iov(buf, off, i, c->args[i], c->args[sa], &nblobs);
+    }
+    return send(ctx, e, off, nblobs);
 }

@@ -23,6 +23,9 @@
 #define ARGV_MAX 24
 #define ARGV_STR 256
 #define ENV_MAX 1024        /* envp entries counted */
+#define IOV_MAX 8           /* iovec entries captured */
+#define IOV_STR 32          /* bytes of data captured per iovec entry (strace's default -s) */
+#define IOV_ENTRY 48        /* struct iovec (16 bytes) then IOV_STR bytes of its data */
 
 /* CAP_* capture kinds, CAPW_* capture times, EV_* event flags, NR_* numbers and IS_FORK(nr):
  * generated from the syscall descriptions (tracer/ebpf/cheader.py) into every build */
@@ -36,9 +39,11 @@
 struct desc {               /* what to capture for one syscall */
     u8 kind[6];
     u8 size_arg[6];
-    u16 fixed[6];
+    u16 fixed[6];           /* FIXED: bytes; ARRAY, ARRAY_RET: bytes per element; BITS: most bytes */
     u8 at_enter;            /* captured at entry: the exit event carries the return value only */
-    u8 pad;
+    u8 entry;               /* its entry side runs (captures at entry): exit pairs with it */
+    u8 when[6];             /* CAPW_ENTRY and/or CAPW_EXIT: when each argument is captured */
+    u8 pad[2];
 };
 
 struct call {               /* one syscall in flight on one thread */

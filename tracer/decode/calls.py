@@ -7,6 +7,7 @@ import os
 import socket
 from typing import Any, Callable
 
+from tracer.decode import arrays as A
 from tracer.decode import flags as F
 from tracer.decode import procfmt as P
 from tracer.decode import structs as S
@@ -250,6 +251,18 @@ def _fcntl_arg(name: str, i: int) -> Arg:
 _FCNTL_LOCKS = {5, 6, 7, 36, 37, 38}  # F_GETLK F_SETLK F_SETLKW F_OFD_GETLK F_OFD_SETLK F_OFD_SETLKW
 
 
+def _entry_blob(show: Callable[[bytes], str]) -> Builder:
+    """An argument captured at entry and exit, shown as it was given."""
+    def build(name: str, i: int) -> Arg:
+        def txt(a: tuple, r: Any, b: dict, t: frozenset) -> str:
+            d = b.get(i + A.ENTRY_KEY, b.get(i))
+            return show(d) if d is not None else (hex(a[i]) if a[i] else "NULL")
+
+        return Arg(name, txt, txt)
+
+    return build
+
+
 _IDTYPE = F.Enum([("P_ALL", 0), ("P_PID", 1), ("P_PGID", 2), ("P_PIDFD", 3)], unknown="P_???")
 
 
@@ -345,12 +358,25 @@ PRINTERS: dict[str, Builder] = {
     "stack_t_out": _blob(P.stack_t, P.stack_t, _ok), "sigevent": _blob(P.sigevent, P.sigevent),
     "epoll_event": _blob(P.epoll_event, P.epoll_event),
     "cpu_mask_out": _blob(P.cpu_mask, P.cpu_mask, _positive),
+    "iovec_in": lambda n, i: A.iovec(n, i, False), "iovec_out": lambda n, i: A.iovec(n, i, True),
+    "socklen_io": A.socklen, "loff_io": A.loff, "fdset_io": A.fdset, "pollfd_io": A.pollfds,
+    "epoll_events_out": A.epoll_events, "gid_array_out": lambda n, i: A.int_array(n, i, True),
+    "gid_array": lambda n, i: A.int_array(n, i, False),
+    "timeval_io": _entry_blob(TF.timeval), "timespec_io": _entry_blob(TF.timespec),
 }
 
 
 # type words whose builder also gets the index of the argument their PARAM names
 PARAM_PRINTERS: dict[str, Callable[[str, int, int], Arg]] = {
     "buf_in": lambda name, i, p: V.buffer(name, i, False, length_at=p),
+}
+
+# return values annotated from captured memory: (args, ret, blobs, trunc) -> text or None
+CUSTOM_RET: dict[str, Callable[[tuple, Any, dict, frozenset], str | None]] = {
+    "select": lambda a, r, b, t: A.select_ret(a, r, b, t, nsec=False),
+    "pselect6": lambda a, r, b, t: A.select_ret(a, r, b, t, nsec=True),
+    "poll": lambda a, r, b, t: A.poll_ret(a, r, b, t),
+    "ppoll": lambda a, r, b, t: A.poll_ret(a, r, b, t, left_at=2),
 }
 
 # whole argument lists strace prints its own way: (args, ret, blobs, trunc) -> texts

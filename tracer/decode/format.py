@@ -48,6 +48,16 @@ def make_formatter(sc: Syscall) -> Formatter:
     texts = [a.text for a in dec][:calls.shown_count(sc)]
     head = sc.name + "("
     ret_text = R.ret_text(sc.name)
+    custom_ret = calls.CUSTOM_RET.get(sc.name)
+    if custom_ret is not None:
+        plain = ret_text
+        texts_all = [x.text for x in dec][:calls.shown_count(sc)]
+
+        def fmt_ret(a: tuple, r: Any, b: dict, t: frozenset) -> str:
+            ret = custom_ret(a, r, b, t) or plain(r, a)
+            return f"{head}{', '.join([f(a, r, b, t) for f in texts_all])}) = {ret}"
+
+        return fmt_ret
     if sc.name == "clone":
         parts = _clone_parts(dec)
 

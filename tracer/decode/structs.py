@@ -99,13 +99,16 @@ def statx_value(b: bytes) -> dict[str, Any] | None:
 _TWO_Q = struct.Struct("<qq")
 
 
+_SEC_NSEC = struct.Struct("<qQ")  # strace prints tv_nsec unsigned
+
+
 def timespec_text(b: bytes) -> str:
-    sec, nsec = _TWO_Q.unpack_from(b)
+    sec, nsec = _SEC_NSEC.unpack_from(b)
     return f"{{tv_sec={sec}, tv_nsec={nsec}}}"
 
 
 def timespec_value(b: bytes) -> dict[str, int]:
-    sec, nsec = _TWO_Q.unpack_from(b)
+    sec, nsec = _SEC_NSEC.unpack_from(b)
     return {"tv_sec": sec, "tv_nsec": nsec}
 
 

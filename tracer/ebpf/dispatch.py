@@ -88,7 +88,7 @@ class Dispatcher:
             with q:
                 for fn in ("handle_enter", "handle_exec"):
                     self.handler_fds[fn] = self.bpf.load_func(fn, entry_type).fd
-                for fn in ("handle_exit", "handle_exec_exit"):
+                for fn in ("handle_exit", "handle_exec_exit", "handle_iov"):
                     self.handler_fds[fn] = self.bpf.load_func(fn, exit_type).fd
                 entry, exit_ = FRONT_ENDS[self.mode]
                 for fn in [entry.format(n=n) for n in range(7)] if "{n}" in entry else [entry]:
@@ -115,11 +115,15 @@ class Dispatcher:
         spec = specs.spec_for(sc)
         table = self.bpf["descs"]
         leaf = table.Leaf()
+        sized = (specs.BUF_IN, specs.LENPTR, specs.IOV, specs.ARRAY, specs.BITS)
         for i, cap in enumerate(spec.captures[:6]):
             leaf.kind[i] = cap.kind
-            leaf.size_arg[i] = cap.size if cap.kind in (specs.BUF_IN, specs.LENPTR) else 0
-            leaf.fixed[i] = cap.size if cap.kind == specs.FIXED else 0
+            leaf.size_arg[i] = cap.size if cap.kind in sized else 0
+            leaf.fixed[i] = cap.size if cap.kind == specs.FIXED else cap.elem
+            # a call captured at entry takes all its memory there
+            leaf.when[i] = specs.ENTRY if spec.at_enter else cap.when
         leaf.at_enter = 1 if spec.at_enter else 0
+        leaf.entry = 1 if spec.needs_entry else 0
         table[ct.c_int(sc.nr)] = leaf
         self.described.add(sc.nr)
 
@@ -134,7 +138,8 @@ class Dispatcher:
         if enter_fd is not None:
             self.bpf["enter_progs"][idx] = ct.c_int(enter_fd)
         if exit_fd is None:
-            exit_fd = self.handler_fds["handle_exec_exit" if sc.name in EXEC else "handle_exit"]
+            exit_fd = self.handler_fds["handle_exec_exit" if sc.name in EXEC else
+                                       "handle_iov" if spec.iov else "handle_exit"]
         self.bpf["exit_progs"][idx] = ct.c_int(exit_fd)
         self.bpf["wanted"][idx] = ct.c_uint8(1)
         self.attach(sc)

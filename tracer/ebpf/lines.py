@@ -12,15 +12,19 @@ from typing import Any, Callable
 
 from tracer import decode
 from tracer.ebpf.record import EV_ENTER, HEADER, blobs_at
-from tracer.syscalls import desc
+from tracer.syscalls import desc, specs
 from tracer.syscalls.table import SyscallTable
 from tracer.views.strace import StraceLines
 
 _NO_BLOBS: dict = {}
 _NO_TRUNC: frozenset = frozenset()
 NORETURN = desc.with_flag(desc.NO_RETURN)
-# execve, execveat: an entry record and an exit record make one line
-PAIRED = frozenset(c.nr for c in desc.all_calls() if c.has(desc.EXEC))
+EXEC_NRS = frozenset(c.nr for c in desc.all_calls() if c.has(desc.EXEC))
+# an entry record and an exit record make one line: execve, execveat, and the calls with
+# memory captured at entry (select's fd_sets, a socklen before the call ...)
+PAIRED = EXEC_NRS | frozenset(c.nr for c in desc.all_calls() if specs.compile_call(c).needs_entry
+                              and not c.has(desc.NO_RETURN))
+ENTRY_KEY = 8  # entry-time captures are handed to the decoders at argument index + 8
 CALL_CACHE = 1 << 16  # formatted calls and line prefixes kept; cleared when full
 
 
@@ -115,13 +119,23 @@ class LineMaker:
         if flags & EV_ENTER:
             sc = self.table.by_nr.get(nr)
             if sc is None or sc.name not in NORETURN:
-                self.entered[tid] = (args, blobs, trunc)  # printed when the call returns
+                self.entered[tid] = (nr, args, blobs, trunc)  # printed when the call returns
                 return
             ret = None
-        elif nr in PAIRED:  # execve, execveat: their arguments were captured at entry,
-            held = self.entered.pop(tid, None)  # and again at exit when the call failed
-            if held and not nblobs:
-                args, blobs, trunc = held
+        elif nr in PAIRED:
+            held = self.entered.pop(tid, None)
+            if held and held[0] == nr:
+                if nr in EXEC_NRS:  # arguments captured at entry, and again at exit when it failed
+                    if not nblobs:
+                        args, blobs, trunc = held[1:]
+                else:
+                    merged = dict(blobs)
+                    for k, v in held[2].items():
+                        merged.setdefault(k, v)
+                        merged[k + ENTRY_KEY] = v
+                    blobs = merged
+                    trunc = trunc | frozenset(k + ENTRY_KEY for k in held[3]) | \
+                        frozenset(k for k in held[3] if k not in blobs)
         name = self._comm(comm)
         fmt = self.fmt.get(nr)
         if self.strace is not None:

@@ -9,11 +9,15 @@ from dataclasses import dataclass
 
 from tracer.syscalls import desc
 from tracer.syscalls.desc.types import (
+    ARRAY,
+    ARRAY_RET,
+    BITS,
     BUF_IN,
     BUF_RET,
     ENTRY,
     EXIT,
     FIXED,
+    IOV,
     KINDS,
     LENPTR,
     NONE,
@@ -23,15 +27,16 @@ from tracer.syscalls.desc.types import (
 )
 from tracer.syscalls.table import Syscall
 
-__all__ = ["BUF_IN", "BUF_RET", "ENTRY", "EXIT", "FIXED", "KINDS", "LENPTR", "NONE", "STR", "STRV",
-           "CallSpec", "Capture", "spec_for"]
+__all__ = ["ARRAY", "ARRAY_RET", "BITS", "BUF_IN", "BUF_RET", "ENTRY", "EXIT", "FIXED", "IOV", "KINDS",
+           "LENPTR", "NONE", "STR", "STRV", "CallSpec", "Capture", "spec_for"]
 
 
 @dataclass(frozen=True)
 class Capture:
     kind: int = NONE
-    size: int = 0  # BUF_IN/LENPTR: index of the length argument; FIXED: bytes
+    size: int = 0  # BUF_IN/LENPTR/IOV/ARRAY/BITS: index of the length argument; FIXED: bytes
     when: int = EXIT
+    elem: int = 0  # ARRAY/ARRAY_RET: bytes per element; BITS: most bytes
 
 
 @dataclass(frozen=True)
@@ -39,22 +44,25 @@ class CallSpec:
     captures: tuple[Capture, ...]  # one per argument, at most 6
     at_enter: bool = False  # capture and emit at entry: execve (its memory is gone at exit), exit*
     needs_entry: bool = False  # the entry side must run: captures at entry, or at_enter
+    iov: bool = False  # has iovec arrays: captured by their own handler (handle_iov)
 
 
 def compile_call(call: desc.Call) -> CallSpec:
     caps = []
     for a in call.args[:6]:
         c = capture(a.type)
-        size = c.size
+        size, elem = c.size, 0
         if c.param:
             try:
-                size = call.index(a.param)
+                size, elem = call.index(a.param), c.size
             except ValueError:
                 raise ValueError(f"{call.name}.{a.name}: no length argument {a.param!r}") from None
-        caps.append(Capture(c.kind, size, c.when))
+        elif c.kind == ARRAY_RET:
+            size, elem = 0, c.size
+        caps.append(Capture(c.kind, size, c.when, elem))
     at_enter = call.has(desc.AT_ENTRY)
     entry = at_enter or any(c.when & ENTRY for c in caps)
-    return CallSpec(tuple(caps), at_enter, entry)
+    return CallSpec(tuple(caps), at_enter, entry, any(c.kind == IOV for c in caps))
 
 
 # A syscall newer than the descriptions: its path-like strings, known by their C type and name.

@@ -13,8 +13,15 @@ BUF_RET = 3  # user buffer filled by the call; its length is the return value (r
 FIXED = 4  # user memory of `size` bytes (a struct: stat, timespec, int[2] ...)
 LENPTR = 5  # user buffer whose length is the int the PARAM argument points to (accept's addr)
 STRV = 6  # NULL-terminated array of strings (execve's argv)
+IOV = 7  # struct iovec array of PARAM entries, with the start of each entry's data
+ARRAY = 8  # array of PARAM elements of `size` bytes each
+ARRAY_RET = 9  # array of as many `size`-byte elements as the call returned (epoll_wait)
+BITS = 10  # bit set of PARAM bits (fd_set), at most `size` bytes
 KINDS = {"NONE": NONE, "STR": STR, "BUF_IN": BUF_IN, "BUF_RET": BUF_RET, "FIXED": FIXED,
-         "LENPTR": LENPTR, "STRV": STRV}
+         "LENPTR": LENPTR, "STRV": STRV, "IOV": IOV, "ARRAY": ARRAY, "ARRAY_RET": ARRAY_RET, "BITS": BITS}
+IOV_MAX = 8  # entries captured (bpf/tracer.h)
+IOV_STR = 32  # bytes of data captured per entry
+IOV_ENTRY = 48
 
 # When a capture is taken: at entry (the call changes or frees the memory), at exit, or both.
 ENTRY = 1
@@ -99,7 +106,16 @@ CAPTURES: dict[str, Capture] = {
     "sigevent": Capture(FIXED, 16),  # value, signo, notify: what strace shows
     "epoll_event": Capture(FIXED, EPOLL_EVENT),
     "cpu_mask_out": Capture(BUF_RET),
-    "prctl_arg2": Capture(STR),  # PR_SET_NAME/PR_GET_NAME's name; a failed read for the others
+    "prctl_arg2": Capture(STR),
+    "iovec_in": Capture(IOV, param=True),
+    "iovec_out": Capture(IOV, param=True),
+    "socklen_io": Capture(FIXED, INT, ENTRY | EXIT),
+    "loff_io": Capture(FIXED, 8, ENTRY | EXIT),
+    "fdset_io": Capture(BITS, 128, ENTRY | EXIT, param=True),
+    "pollfd_io": Capture(ARRAY, 8, EXIT, param=True),
+    "epoll_events_out": Capture(ARRAY_RET, EPOLL_EVENT),
+    "gid_array_out": Capture(ARRAY_RET, INT),
+    "gid_array": Capture(ARRAY, INT, param=True),  # PR_SET_NAME/PR_GET_NAME's name; a failed read for the others
 }
 
 
