@@ -24,11 +24,15 @@ static __always_inline u32 put_str(char *buf, u32 off, u8 arg, u64 ptr, u16 *nbl
         return off;  /* event full: later arguments are shown as pointers */
     off &= OFF_MASK;
     struct blob *b = blob_at(buf, off, arg, CAP_STR);
-    long n = bpf_probe_read_user_str(buf + off + sizeof(struct blob), STR_MAX, (void *)ptr);
+    /* two bytes more than we keep: a string of exactly STR_MAX bytes (a PATH_MAX path) reads
+     * whole with its NUL, and only a longer one fills the read and is marked cut */
+    long n = bpf_probe_read_user_str(buf + off + sizeof(struct blob), STR_MAX + 2, (void *)ptr);
     if (n <= 0)
         return off;
-    if (n == STR_MAX)
+    if (n >= STR_MAX + 2) {
         b->trunc = 1;
+        n = STR_MAX + 1;
+    }
     b->len = n - 1;  /* without the NUL */
     (*nblobs)++;
     return off + sizeof(struct blob) + (u32)(n - 1);

@@ -49,8 +49,9 @@ def socklen(name: str, i: int) -> Arg:
     """A socklen_t the call reads and writes: [110 => 9], or [16] when unchanged."""
     def txt(a: tuple, r: Any, b: dict, t: frozenset) -> str:
         before, after = b.get(i + ENTRY_KEY), b.get(i)
-        if before is None:
-            return ptr(a[i])
+        if before is None:  # the entry side was not seen: the value after the call
+            return f"[{struct.unpack_from('<i', after)[0]}]" if after is not None and r is not None \
+                and r >= 0 else ptr(a[i])
         v0 = struct.unpack_from("<i", before)[0]
         if after is None or r is None or r < 0:
             return f"[{v0}]"

@@ -83,7 +83,7 @@ def _signal(v: int) -> str:
 
 
 def _octal_mode(v: int) -> str:
-    return S.octal(v & 0o7777)
+    return S.octal(v)  # unmasked, as strace shows it: 0177777
 
 
 def _mknod_mode(v: int) -> str:
