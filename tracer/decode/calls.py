@@ -120,7 +120,23 @@ def _getcwd_buf(name: str, i: int) -> Arg:
 
 
 def _random_buf(name: str, i: int) -> Arg:
-    return V.blob(name, i, quote_hex, lambda d: d.hex(), _positive)
+    got = V.blob(name, i, quote_hex, lambda d: d.hex(), _positive)
+
+    def txt(a: tuple, r: Any, b: dict, t: frozenset) -> str:
+        return '""' if r == 0 and a[i] else got.text(a, r, b, t)
+
+    return Arg(name, txt, got.value)
+
+
+def _hostname(name: str, i: int) -> Arg:
+    """sethostname's name: the string when its length is a valid one (up to 64), else the address."""
+    def txt(a: tuple, r: Any, b: dict, t: frozenset) -> str:
+        d = b.get(i)
+        if d is None or a[i + 1] & 0xFFFFFFFF > 64:
+            return hex(a[i]) if a[i] else "NULL"
+        return quote(d)
+
+    return Arg(name, txt, txt)
 
 
 def _dirents(name: str, i: int) -> Arg:
@@ -363,6 +379,10 @@ PRINTERS: dict[str, Builder] = {
     "epoll_events_out": A.epoll_events, "gid_array_out": lambda n, i: A.int_array(n, i, True),
     "gid_array": lambda n, i: A.int_array(n, i, False),
     "timeval_io": _entry_blob(TF.timeval), "timespec_io": _entry_blob(TF.timespec),
+    "ipc_key": _m(F.ipc_key), "ipc_flags": _m(F.ipc_flags), "ipc_cmd": _m(F.IPC_CMD.render),
+    "shm_flags": _m(F.SHM_FLAGS.render), "msg_ipc_flags": _m(F.MSG_IPC.render),
+    "sembufs": _blob(P.sembufs, P.sembufs), "reboot_magic": _m(F.REBOOT_MAGIC.render),
+    "reboot_cmd": _m(F.REBOOT_CMD.render), "hostname": _hostname,
 }
 
 
@@ -453,8 +473,16 @@ def _rw2_shown(a: tuple) -> tuple[int, ...]:
     return (0, 1, 2, 3, 5)  # preadv2/pwritev2: one offset (pos_l holds it whole on 64-bit), flags
 
 
+def _reboot_shown(a: tuple) -> range:
+    return range(4) if a[2] & 0xFFFFFFFF == 0xA1B2C3D4 else range(3)  # RESTART2 takes a command line
+
+
+def _mq_open_shown(a: tuple) -> range:
+    return range(4) if a[1] & os.O_CREAT else range(2)
+
+
 SHOWN: dict[str, Callable[[tuple], range | tuple[int, ...]]] = {
     "open": _open_shown(2), "openat": _open_shown(3), "fcntl": _fcntl_shown, "futex": _futex_shown,
     "ioctl": _ioctl_shown, "mknod": _mknod_shown(1), "mknodat": _mknod_shown(2),
-    "preadv2": _rw2_shown, "pwritev2": _rw2_shown,
+    "preadv2": _rw2_shown, "pwritev2": _rw2_shown, "reboot": _reboot_shown, "mq_open": _mq_open_shown,
 }

@@ -164,9 +164,9 @@ LOCK_OPS = Flags([("LOCK_SH", 1), ("LOCK_EX", 2), ("LOCK_NB", 4), ("LOCK_UN", 8)
 CLOEXEC_FLAGS = Flags(_lookup(["O_NONBLOCK", "O_CLOEXEC", "O_DIRECT"], {}, os))
 # the same O_CLOEXEC/O_NONBLOCK bits under each API's own names
 EPOLL_FLAGS = Flags([("EPOLL_CLOEXEC", 0o2000000)])
-EFD_FLAGS = Flags([("EFD_SEMAPHORE", 1), ("EFD_NONBLOCK", 0o4000), ("EFD_CLOEXEC", 0o2000000)])
+EFD_FLAGS = Flags([("EFD_SEMAPHORE", 1), ("EFD_CLOEXEC", 0o2000000), ("EFD_NONBLOCK", 0o4000)])
 IN_FLAGS = Flags([("IN_NONBLOCK", 0o4000), ("IN_CLOEXEC", 0o2000000)])
-TFD_FLAGS = Flags([("TFD_NONBLOCK", 0o4000), ("TFD_CLOEXEC", 0o2000000)])
+TFD_FLAGS = Flags([("TFD_CLOEXEC", 0o2000000), ("TFD_NONBLOCK", 0o4000)])
 RENAME_FLAGS = Flags([("RENAME_NOREPLACE", 1), ("RENAME_EXCHANGE", 2), ("RENAME_WHITEOUT", 4)])
 
 # -- memory --------------------------------------------------------------------------------
@@ -463,7 +463,7 @@ IN_EVENTS = Flags([("IN_ACCESS", 1), ("IN_MODIFY", 2), ("IN_ATTRIB", 4), ("IN_CL
                    ("IN_ONESHOT", 0x80000000)], unknown="IN_???")
 MFD = Flags([("MFD_CLOEXEC", 1), ("MFD_ALLOW_SEALING", 2), ("MFD_HUGETLB", 4), ("MFD_NOEXEC_SEAL", 8),
              ("MFD_EXEC", 0x10)], unknown="MFD_???")
-SFD_FLAGS = Flags([("SFD_NONBLOCK", 0o4000), ("SFD_CLOEXEC", 0o2000000)], unknown="SFD_???")
+SFD_FLAGS = Flags([("SFD_CLOEXEC", 0o2000000), ("SFD_NONBLOCK", 0o4000)], unknown="SFD_???")
 TFD_SETTIME = Flags([("TFD_TIMER_ABSTIME", 1), ("TFD_TIMER_CANCEL_ON_SET", 2)], unknown="TFD_???")
 SEM_FLAGS = Flags([("SEM_UNDO", 0x1000), ("IPC_NOWAIT", 0o4000)])
 IPC_CMD = Enum([("IPC_RMID", 0), ("IPC_SET", 1), ("IPC_STAT", 2), ("IPC_INFO", 3)], unknown="IPC_???")
@@ -507,3 +507,28 @@ EFD_FLAGS.unknown = "EFD_???"
 EPOLL_FLAGS.unknown = "EPOLL_???"
 IN_FLAGS.unknown = "IN_???"
 TFD_FLAGS.unknown = "TFD_???"
+CLOEXEC_FLAGS.unknown = "O_???"
+IPC_FLAGS = [("IPC_CREAT", 0o1000), ("IPC_EXCL", 0o2000), ("IPC_NOWAIT", 0o4000)]
+SHM_FLAGS = Flags([("SHM_RDONLY", 0o10000), ("SHM_RND", 0o20000), ("SHM_REMAP", 0o40000),
+                   ("SHM_EXEC", 0o100000)], unknown="SHM_???")
+MSG_IPC = Flags([("IPC_NOWAIT", 0o4000), ("MSG_NOERROR", 0o10000), ("MSG_EXCEPT", 0o20000),
+                 ("MSG_COPY", 0o40000)], unknown="MSG_???")
+REBOOT_MAGIC = Enum([("LINUX_REBOOT_MAGIC1", 0xFEE1DEAD), ("LINUX_REBOOT_MAGIC2", 672274793),
+                     ("LINUX_REBOOT_MAGIC2A", 85072278), ("LINUX_REBOOT_MAGIC2B", 369367448),
+                     ("LINUX_REBOOT_MAGIC2C", 537993216)], unknown="LINUX_REBOOT_MAGIC_???")
+REBOOT_CMD = Enum([("LINUX_REBOOT_CMD_CAD_OFF", 0), ("LINUX_REBOOT_CMD_CAD_ON", 0x89ABCDEF),
+                   ("LINUX_REBOOT_CMD_HALT", 0xCDEF0123), ("LINUX_REBOOT_CMD_KEXEC", 0x45584543),
+                   ("LINUX_REBOOT_CMD_POWER_OFF", 0x4321FEDC), ("LINUX_REBOOT_CMD_RESTART", 0x01234567),
+                   ("LINUX_REBOOT_CMD_RESTART2", 0xA1B2C3D4), ("LINUX_REBOOT_CMD_SW_SUSPEND", 0xD000FCE2)],
+                  unknown="LINUX_REBOOT_CMD_???")
+
+
+def ipc_flags(v: int) -> str:
+    """IPC_CREAT|0600: the IPC_* bits, then the permissions in octal (000 when none)."""
+    names = [n for n, b in IPC_FLAGS if v & b]
+    rest = v & ~0o7000
+    return "|".join(names + ["0" + format(rest, "o").rjust(3, "0") if rest else "000"])
+
+
+def ipc_key(v: int) -> str:
+    return "IPC_PRIVATE" if v == 0 else f"{v:#x}"

@@ -205,3 +205,11 @@ def flock(b: bytes, with_pid: bool) -> str:
 def epoll_event(b: bytes) -> str:
     ev, data = struct.unpack_from("<IQ", b)
     return f"{{events={F.EPOLL_EVENTS.render(ev)}, data={{u32={data & 0xFFFFFFFF}, u64={data}}}}}"
+
+
+def sembufs(b: bytes) -> str:
+    items = []
+    for k in range(len(b) // 6):
+        num, op, flg = struct.unpack_from("<Hhh", b, k * 6)
+        items.append(f"{{sem_num={num}, sem_op={op}, sem_flg={F.SEM_FLAGS.render(flg & 0xFFFF)}}}")
+    return "[" + ", ".join(items) + "]"

@@ -115,7 +115,7 @@ CALLS = (
     call(300, "fanotify_init", "flags:uint event_f_flags:uint", "TD"),
     call(301, "fanotify_mark", "fanotify_fd:int flags:uint mask:ulong dfd:dirfd pathname:path", "TD|TF"),
     call(303, "name_to_handle_at", "dfd:dirfd name:str handle:ptr mnt_id:ptr flag:int", "TD|TF"),
-    call(304, "open_by_handle_at", "mountdirfd:int handle:ptr flags:int", "TD"),
+    call(304, "open_by_handle_at", "mountdirfd:int handle:ptr flags:open_flags", "TD"),
     call(306, "syncfs", "fd:fd", "TD"),
     call(308, "setns", "fd:fd flags:int", "TD"),
     call(313, "finit_module", "fd:fd uargs:str flags:module_init_flags", "TD"),

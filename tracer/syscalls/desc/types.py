@@ -115,7 +115,9 @@ CAPTURES: dict[str, Capture] = {
     "pollfd_io": Capture(ARRAY, 8, EXIT, param=True),
     "epoll_events_out": Capture(ARRAY_RET, EPOLL_EVENT),
     "gid_array_out": Capture(ARRAY_RET, INT),
-    "gid_array": Capture(ARRAY, INT, param=True),  # PR_SET_NAME/PR_GET_NAME's name; a failed read for the others
+    "gid_array": Capture(ARRAY, INT, param=True),
+    "sembufs": Capture(ARRAY, 6, param=True),
+    "hostname": Capture(BUF_IN, param=True),  # PR_SET_NAME/PR_GET_NAME's name; a failed read for the others
 }
 
 
