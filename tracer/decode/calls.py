@@ -203,7 +203,7 @@ def _sigaction_text(d: bytes) -> str:
     out = f"{{sa_handler={h}, sa_mask={S.sigset_text(mask.to_bytes(8, 'little'))}, " \
           f"sa_flags={_SA_FLAGS.render(fl)}"
     if fl & 0x04000000:
-        out += f", sa_restorer={hex(restorer)}"
+        out += f", sa_restorer={hex(restorer) if restorer else 'NULL'}"
     return out + "}"
 
 
@@ -383,6 +383,7 @@ PRINTERS: dict[str, Builder] = {
     "shm_flags": _m(F.SHM_FLAGS.render), "msg_ipc_flags": _m(F.MSG_IPC.render),
     "sembufs": _blob(P.sembufs, P.sembufs), "reboot_magic": _m(F.REBOOT_MAGIC.render),
     "reboot_cmd": _m(F.REBOOT_CMD.render), "hostname": _hostname,
+    "fan_init_flags": _m(F.FAN_INIT.render), "landlock_flags": _m(F.LANDLOCK.render),
 }
 
 

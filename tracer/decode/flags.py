@@ -532,3 +532,11 @@ def ipc_flags(v: int) -> str:
 
 def ipc_key(v: int) -> str:
     return "IPC_PRIVATE" if v == 0 else f"{v:#x}"
+SO.unknown = "SO_???"
+TCP.unknown = "TCP_???"
+FAN_INIT = Flags([("FAN_CLOEXEC", 1), ("FAN_NONBLOCK", 2), ("FAN_CLASS_CONTENT", 4),
+                  ("FAN_CLASS_PRE_CONTENT", 8),
+                  ("FAN_UNLIMITED_QUEUE", 0x10), ("FAN_UNLIMITED_MARKS", 0x20), ("FAN_ENABLE_AUDIT", 0x40),
+                  ("FAN_REPORT_TID", 0x100), ("FAN_REPORT_FID", 0x200), ("FAN_REPORT_DIR_FID", 0x400),
+                  ("FAN_REPORT_NAME", 0x800)], zero="FAN_CLASS_NOTIF", unknown="FAN_???")
+LANDLOCK = Flags([("LANDLOCK_CREATE_RULESET_VERSION", 1)], unknown="LANDLOCK_CREATE_RULESET_???")
