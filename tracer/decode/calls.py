@@ -128,6 +128,16 @@ def _random_buf(name: str, i: int) -> Arg:
     return Arg(name, txt, got.value)
 
 
+def _arch_prctl_arg(name: str, i: int) -> Arg:
+    """An address where the option reads into one (ARCH_GET_*), a number otherwise."""
+    def txt(a: tuple, r: Any, b: dict, t: frozenset) -> str:
+        if a[0] & 0xFFFFFFFF in (0x1003, 0x1004):
+            return hex(a[i]) if a[i] else "NULL"
+        return hex(a[i]) if a[i] else "0"
+
+    return Arg(name, txt, lambda a, r, b, t: a[i])
+
+
 def _hostname(name: str, i: int) -> Arg:
     """sethostname's name: the string when its length is a valid one (up to 64), else the address."""
     def txt(a: tuple, r: Any, b: dict, t: frozenset) -> str:
@@ -383,6 +393,7 @@ PRINTERS: dict[str, Builder] = {
     "shm_flags": _m(F.SHM_FLAGS.render), "msg_ipc_flags": _m(F.MSG_IPC.render),
     "sembufs": _blob(P.sembufs, P.sembufs), "reboot_magic": _m(F.REBOOT_MAGIC.render),
     "reboot_cmd": _m(F.REBOOT_CMD.render), "hostname": _hostname,
+    "arch_prctl_arg": _arch_prctl_arg,
     "fan_init_flags": _m(F.FAN_INIT.render), "landlock_flags": _m(F.LANDLOCK.render),
 }
 

@@ -51,7 +51,7 @@ CALLS = (
     call(148, "sched_rr_get_interval", "pid:int interval:ptr", ""),
     call(154, "modify_ldt", "func:int ptr:ptr bytecount:ulong", ""),
     call(157, "prctl", "option:prctl_option arg2:prctl_arg2 arg3:ulong arg4:ulong arg5:ulong", "CC|TC", ret="prctl"),
-    call(158, "arch_prctl", "option:arch_prctl_code arg2:ptr", ""),
+    call(158, "arch_prctl", "option:arch_prctl_code arg2:arch_prctl_arg", ""),
     call(160, "setrlimit", "resource:rlimit_resource rlim:rlimit", ""),
     call(186, "gettid", "", "PU|NF"),
     call(202, "futex", "uaddr:ptr op:futex_op val:uint utime:ptr uaddr2:ptr val3:uint", ""),
