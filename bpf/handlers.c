@@ -261,17 +261,18 @@ static __always_inline u32 put_iov(char *buf, u32 off, u8 arg, u64 ptr, u64 coun
     for (int k = 0; k < IOV_MAX; k++) {
         if (k >= count)
             break;
-        u32 at = (off + sizeof(struct blob) + k * IOV_ENTRY) & OFF_MASK;
-        if (bpf_probe_read_user(buf + at, 16, (void *)(ptr + k * 16)))
+        u64 e[2] = {};  /* iov_base, iov_len: read on the stack, stored into the record */
+        if (bpf_probe_read_user(e, sizeof(e), (void *)(ptr + k * 16)))
             break;
-        u64 base = *(u64 *)(buf + at);
-        u64 n = *(u64 *)(buf + at + 8);
-        n = n < IOV_STR ? n : IOV_STR;
+        u32 at = (off + sizeof(struct blob) + k * IOV_ENTRY) & OFF_MASK;
+        *(u64 *)(buf + at) = e[0];
+        *(u64 *)(buf + at + 8) = e[1];
+        u32 n = e[1] < IOV_STR ? (u32)e[1] : IOV_STR;
         n &= 63;
         if (n > IOV_STR)
             n = IOV_STR;
         if (n)
-            bpf_probe_read_user(buf + at + 16, (u32)n, (void *)base);
+            bpf_probe_read_user(buf + at + 16, n, (void *)e[0]);
         len += IOV_ENTRY;
     }
     if (count > IOV_MAX)

@@ -88,8 +88,12 @@ class Dispatcher:
             with q:
                 for fn in ("handle_enter", "handle_exec"):
                     self.handler_fds[fn] = self.bpf.load_func(fn, entry_type).fd
-                for fn in ("handle_exit", "handle_exec_exit", "handle_iov"):
+                for fn in ("handle_exit", "handle_exec_exit"):
                     self.handler_fds[fn] = self.bpf.load_func(fn, exit_type).fd
+                try:  # iovec arrays are a refinement: without it those calls show pointers
+                    self.handler_fds["handle_iov"] = self.bpf.load_func("handle_iov", exit_type).fd
+                except Exception:
+                    self.handler_fds["handle_iov"] = self.handler_fds["handle_exit"]
                 entry, exit_ = FRONT_ENDS[self.mode]
                 for fn in [entry.format(n=n) for n in range(7)] if "{n}" in entry else [entry]:
                     self.bpf.load_func(fn, entry_type)
