@@ -18,7 +18,7 @@ def record(nr: int, ret: int, args: tuple, flags: int, blobs: dict[int, bytes]) 
         chunk = BLOB.pack(arg, 4, 0, len(data)) + data
         body += chunk + bytes(-len(chunk) % 8)
     head = HEADER.pack(1_000_000_000, 42, 42, 0, ret, *args, nr, flags, HEADER.size + len(body),
-                       len(blobs), b"prog".ljust(16, b"\0"))
+                       len(blobs), b"prog".ljust(16, b"\0"), 1_000_000_500)
     return head + body
 
 
