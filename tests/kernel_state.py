@@ -16,6 +16,8 @@ OUR_PROGS = {"raw_exit", "tp_exit", "kp_enter", "kp_exit", "handle_enter", "hand
              # raw_tracepoint_: summary.c's RAW_TRACEPOINT_PROBEs, cut to 15 characters
              "raw_enter", "raw_tracepoint_"} | {f"tp_enter{n}" for n in range(7)}
 USER_PREFIX = "tracer_h_"  # user handler files' programs (bpf/api.h)
+PACKET_PREFIX = "tracer_pkt"  # ebpf-packets: its programs, and the names of its tc filters
+NET_RECORDS = Path("/run/tracer")  # net-<pid>.json: tc attachments a session made
 
 
 def leftovers(settle: float = 1.0) -> list[str]:
@@ -45,5 +47,33 @@ def _leftovers() -> list[str]:
     except (OSError, ValueError, subprocess.SubprocessError):
         progs = []
     found += [f"BPF program {p.get('name')} (id {p.get('id')})" for p in progs
-              if p.get("name") in OUR_PROGS or str(p.get("name", "")).startswith(USER_PREFIX)]
+              if p.get("name") in OUR_PROGS
+              or str(p.get("name", "")).startswith((USER_PREFIX, PACKET_PREFIX))]
+    found += _net_leftovers()
+    return found
+
+
+def _bpftool_json(*args: str) -> object:
+    try:
+        out = subprocess.run(["bpftool", "-j", *args], capture_output=True, text=True, timeout=10)
+        return json.loads(out.stdout or "null")
+    except (OSError, ValueError, subprocess.SubprocessError):
+        return None
+
+
+def _net_leftovers() -> list[str]:
+    """tc filters (this network namespace), cgroup programs, and records of ebpf-packets."""
+    found = []
+    for entry in _bpftool_json("net", "show") or []:
+        for f in entry.get("tc", []) if isinstance(entry, dict) else []:
+            if str(f.get("name", "")).startswith(PACKET_PREFIX):
+                found.append(f"tc filter {f.get('name')} on {f.get('devname')} ({f.get('kind')})")
+    v2 = next((str(d) for d in (Path("/sys/fs/cgroup/unified"), Path("/sys/fs/cgroup"))
+               if (d / "cgroup.controllers").exists()), "/sys/fs/cgroup")
+    for cg in _bpftool_json("cgroup", "tree", v2) or []:
+        for p in cg.get("programs", []) if isinstance(cg, dict) else []:
+            if str(p.get("name", "")).startswith(PACKET_PREFIX):
+                found.append(f"cgroup program {p.get('name')} on {cg.get('cgroup')} ({p.get('attach_type')})")
+    if NET_RECORDS.is_dir():
+        found += [f"ebpf-packets record {r}" for r in sorted(NET_RECORDS.glob("net-*.json"))]
     return found

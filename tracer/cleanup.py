@@ -136,6 +136,10 @@ def clear() -> list[str]:
     # Instances first: a leftover event enabled in a leftover instance is released with it.
     done = _clear_instances(tracefs) + _clear_dynamic_events(tracefs)
     done += _clear_stale_sockets() + _clear_trace_files()
+    # ebpf-packets' tc filters (its cgroup programs are BPF links: gone with their process)
+    from tracer.net import tc
+
+    done += tc.clear()
     pins = paths.sysfs() / PIN_DIR
     if pins.is_dir():
         shutil.rmtree(pins, ignore_errors=True)

@@ -6,6 +6,7 @@ from tracer import capabilities as cap
 from tracer.capabilities import Capabilities
 from tracer.ebpf import frontend
 from tracer.hooks.spec import EventSource, Hook, Option
+from tracer.net.hookdef import HOOK as PACKETS
 from tracer.syscalls import families
 
 NEEDS = (cap.BCC, cap.HEADERS, cap.SYSCALL_TRACEPOINTS)
@@ -73,4 +74,5 @@ HOOKS = (
                                " hash map; sched_process_fork follows children",
         example='./manager --run ebpf-summary --args "--pid 1234 --interval 5"',
     ),
+    PACKETS,
 )

@@ -33,7 +33,7 @@ class _Parser(argparse.ArgumentParser):
         raise TracerError(f"--args for {self.prog}: {usage_message(message)}; see --describe {self.prog}")
 
 
-def common_options() -> tuple[Option, ...]:
+def common_options(hook: Hook | None = None) -> tuple[Option, ...]:
     return (
         Option("--pid", "PIDs to trace (their children too unless --no-follow-forks)",
                kind="pids", metavar="PID..."),
@@ -41,8 +41,8 @@ def common_options() -> tuple[Option, ...]:
                " characters, or a name",
                kind="names", metavar="ID|NAME..."),
         Option("--format", "line format of the trace file (strace: strace -f -ttt -T lines,"
-               " ebpf hooks only)", kind="choice", choices=FORMATS,
-               default="text"),
+               " ebpf hooks only)", kind="choice",
+               choices=hook.formats if hook and hook.formats else FORMATS, default="text"),
         Option("--no-follow-forks", "trace only the given PIDs, not the children they start",
                kind="flag"),
         Option("--buffer-size", "kernel buffer size, all CPUs together, e.g. 8M or 512K"
@@ -156,7 +156,7 @@ def parse(hook: Hook, args: str, need_target: bool = True) -> HookOptions:
     except ValueError as e:
         raise TracerError(f"--args {quote(args)} cannot be split: {e}") from None
     parser = _Parser(prog=hook.name, add_help=False, allow_abbrev=False)
-    for opt in common_options() + hook.options:
+    for opt in common_options(hook) + hook.options:
         _add(parser, opt)
     ns = vars(parser.parse_args(tokens))
     opts = HookOptions(
@@ -195,7 +195,7 @@ def describe(hook: Hook, caps: Any) -> list[str]:
     why = hook.why_unavailable(caps)
     lines.append(f"Available here: {'no, ' + why if why else 'yes'}")
     lines += ["", "Options (inside --args):"]
-    for opt in common_options() + hook.options:
+    for opt in common_options(hook) + hook.options:
         meta = opt.metavar or ("|".join(opt.choices) if opt.choices else
                                "" if opt.kind == "flag" else "A,B,..." if opt.kind == "list" else "VALUE")
         lines.append(f"  {opt.flag} {meta}".rstrip() + f"  {opt.help}"

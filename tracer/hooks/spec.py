@@ -60,6 +60,8 @@ class Hook:
     options: tuple[Option, ...] = ()
     requires: tuple[str, ...] = ()  # capability names, all needed
     example: str = ""
+    # Values of --format this hook writes when not the common ones (ebpf-packets: pcapng).
+    formats: tuple[str, ...] | None = None
     # Say which kernel mechanism carries the hook on this machine (for --describe).
     mechanism: Callable[[Capabilities], str] | None = field(default=None, compare=False)
     # Extra availability rule beyond `requires`: returns a reason it cannot run, or None.
