@@ -17,7 +17,9 @@ from netfixtures import netns_pair, tc, tcp_server
 from test_manager_contract import Run, manager
 
 CLIENT = str(Path(__file__).parent / "netclient.py")
-LINE = re.compile(r"^(\d+\.\d{9}) (\S+) (\S+) (in|out) (\S+) (\S+) (\S+) > (\S+) len (\d+)(?: \[(\S*)\])?")
+LINE = re.compile(r"^(?P<ts>\d+\.\d{9}) (?P<comm>\S+) (?P<pid>\S+)(?: (?P<cid>[0-9a-f]{12}|-))?"
+                  r" (?P<dir>in|out) (?P<iface>\S+) (?P<proto>\S+) (?P<src>\S+) > (?P<dst>\S+)"
+                  r" len (?P<len>\d+)(?: \[(?P<flags>\S*)\])?")
 
 
 def ours_left() -> list[str]:
@@ -92,18 +94,18 @@ def test_a_client_in_a_namespace_talking_to_our_end(outdir):
         text = path.read_text().splitlines()
         assert any(f"tc clsact ingress+egress on eth0 (our end {ns.host_if})" in ln for ln in text), text[:3]
         pkts = packet_lines(lines)
-        syn = [m for m in pkts if m.group(10) == "S"]
-        synack = [m for m in pkts if m.group(10) == "S."]
+        syn = [m for m in pkts if m["flags"] == "S"]
+        synack = [m for m in pkts if m["flags"] == "S."]
         assert len(syn) == 3 and len(synack) == 3, lines
         for m in syn:
-            assert m.group(4) == "out" and m.group(5) == f"eth0@{ns.host_if}" and m.group(6) == "TCP"
-            assert m.group(7).startswith(f"{ns.inner_ip}:") and m.group(8) == f"{ns.host_ip}:{port}"
+            assert m["dir"] == "out" and m["iface"] == f"eth0@{ns.host_if}" and m["proto"] == "TCP"
+            assert m["src"].startswith(f"{ns.inner_ip}:") and m["dst"] == f"{ns.host_ip}:{port}"
         for m in synack:
-            assert m.group(4) == "in" and m.group(7) == f"{ns.host_ip}:{port}"
+            assert m["dir"] == "in" and m["src"] == f"{ns.host_ip}:{port}"
         # every packet of the client's connections is named after the client, in both directions
-        ours = [m for m in pkts if f":{port}" in m.group(7) + m.group(8)]
-        assert ours and all((m.group(2), m.group(3)) == ("python3", f"{cpid}/{cpid}") for m in ours), \
-            [m.group(0) for m in ours if m.group(2) != "python3"][:3]
+        ours = [m for m in pkts if f":{port}" in m["src"] + m["dst"]]
+        assert ours and all((m["comm"], m["pid"]) == ("python3", f"{cpid}/{cpid}") for m in ours), \
+            [m.group(0) for m in ours if m["comm"] != "python3"][:3]
     assert text[-1].startswith("# tracer stopped:") and ours_left() == []
 
 
@@ -132,9 +134,9 @@ def test_pcapng_read_back_by_tcpdump_with_owner_comments(outdir):
     blocks = read_pcapng(cap)
     assert len(blocks) == len(pkts)
     for (_, _, comment, flags), m in zip(blocks, pkts):
-        owner = "owner unknown" if m.group(2) == "?" else f"pid {m.group(3).split('/')[0]}"
+        owner = "owner unknown" if m["comm"] == "?" else "pid " + m["pid"].split("/")[0]
         assert comment and comment.startswith(owner), (comment, m.group(0))
-        assert flags == (2 if m.group(4) == "out" else 1)
+        assert flags == (2 if m["dir"] == "out" else 1)
     assert any(c == f"pid {cpid} tid {cpid} comm python3" for _, _, c, _ in blocks)
 
 

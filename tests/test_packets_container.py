@@ -33,15 +33,15 @@ def test_container_fetching_from_a_local_server(busybox_container, outdir):  # n
     text = path.read_text().splitlines()
     assert any("tc clsact ingress+egress on eth0 (our end veth" in ln for ln in text), text[:4]
     pkts = [m for m in map(LINE.match, lines) if m]
-    web = [m for m in pkts if f"{gw}:{port}" in (m.group(7), m.group(8))]
-    syn = [m for m in web if m.group(10) == "S"]
+    web = [m for m in pkts if f"{gw}:{port}" in (m["src"], m["dst"])]
+    syn = [m for m in web if m["flags"] == "S"]
     assert len(syn) == 2, lines
     # the owner and the container of every packet of the fetches, both directions
     for m in web:
-        assert m.group(2) == "wget" and re.fullmatch(r"\d+/\d+", m.group(3)), m.group(0)
-        assert m.group(0).split()[3] == c.short_id and m.group(5).startswith("eth0@veth"), m.group(0)
-    assert {m.group(4) for m in web} == {"in", "out"}
-    assert all(m.group(8) == f"{gw}:{port}" for m in web if m.group(4) == "out")
+        assert m["comm"] == "wget" and re.fullmatch(r"\d+/\d+", m["pid"]), m.group(0)
+        assert m["cid"] == c.short_id and m["iface"].startswith("eth0@veth"), m.group(0)
+    assert {m["dir"] for m in web} == {"in", "out"}
+    assert all(m["dst"] == f"{gw}:{port}" for m in web if m["dir"] == "out")
     cap = Path(next(ln.split(": ", 1)[1] for ln in text if ln.startswith("# capture file: ")))
     dump = subprocess.run(["tcpdump", "-nn", "-r", str(cap), "tcp", "port", str(port)],
                           capture_output=True, text=True, timeout=20)
@@ -73,9 +73,9 @@ def test_host_network_container_is_captured_on_its_cgroup(busybox_image, outdir)
     assert (rc, err) == (0, "")
     assert any("host network namespace" in ln and ln.startswith("# ") for ln in lines), lines[:3]
     pkts = [m for m in map(LINE.match, lines) if m]
-    assert pkts and all(m.group(2) == "wget" for m in pkts), lines
-    out = [m for m in pkts if m.group(4) == "out" and m.group(10) == "S"]
-    assert out and out[0].group(8) == f"127.0.0.1:{port}" and out[0].group(5) == "lo"
+    assert pkts and all(m["comm"] == "wget" for m in pkts), lines
+    out = [m for m in pkts if m["dir"] == "out" and m["flags"] == "S"]
+    assert out and out[0]["dst"] == f"127.0.0.1:{port}" and out[0]["iface"] == "lo"
     # the server's own packets (its socket is not the container's) are not shown
-    assert not any(m.group(4) == "out" and m.group(7) == f"127.0.0.1:{port}" for m in pkts)
+    assert not any(m["dir"] == "out" and m["src"] == f"127.0.0.1:{port}" for m in pkts)
     assert ours_left() == []

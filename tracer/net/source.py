@@ -138,7 +138,7 @@ class PacketSource:
         ts = self.wall + p.ts
         direction = "out" if p.outbound else "in"
         if self.json:
-            obj = {"time": f"{ts // 1_000_000_000}.{ts % 1_000_000_000:09d}", "direction": direction,
+            obj = {"timestamp": f"{ts // 1_000_000_000}.{ts % 1_000_000_000:09d}", "direction": direction,
                    "interface": info.name, "host_interface": info.host, "protocol": s.proto,
                    "src": s.src, "sport": s.sport, "dst": s.dst, "dport": s.dport, "length": p.length,
                    "tcp_flags": s.flags, "info": s.info or None,
