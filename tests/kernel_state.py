@@ -55,7 +55,7 @@ def _leftovers() -> list[str]:
 
 def _bpftool_json(*args: str) -> object:
     try:
-        out = subprocess.run(["bpftool", "-j", *args], capture_output=True, text=True, timeout=10)
+        out = subprocess.run(["bpftool", "-j", *args], capture_output=True, text=True, timeout=bound(10))
         return json.loads(out.stdout or "null")
     except (OSError, ValueError, subprocess.SubprocessError):
         return None
