@@ -11,7 +11,7 @@ REL=$(uname -r)
 
 PACKAGES=(python3-bpfcc bpfcc-tools bpftool python3-venv python3-pip python3-psutil python3-pyroute2
           python3-pytest strace busybox-static trace-cmd podman runc iproute2 make gcc libc6-dev
-          golang-go python3-bt2 babeltrace2 python3-lttnganalyses babeltrace)
+          golang-go python3-bt2 babeltrace2 python3-lttnganalyses babeltrace tcpdump)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
