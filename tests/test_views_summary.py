@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import signal
 import subprocess
@@ -50,6 +51,18 @@ def blocked(pid: int) -> bool:
         return False
 
 
+def loaded(m: subprocess.Popen, timeout: float = 120) -> None:
+    """Until summary.c's programs are in the kernel (the test holds the kernel lock: ours)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        out = subprocess.run(["bpftool", "-j", "prog", "show"], capture_output=True, text=True).stdout
+        if any(p.get("name") == "raw_tracepoint_" for p in json.loads(out or "[]")):
+            time.sleep(0.2)  # attached right after loading
+            return
+        assert m.poll() is None and time.monotonic() < deadline, "tracer trace --summary did not start"
+        time.sleep(0.1)
+
+
 def run_ours(exe: Path, cmd: list[str], tmp: Path) -> str:
     w = subprocess.Popen([str(exe)], stdin=subprocess.PIPE)
     while not blocked(w.pid):
@@ -62,7 +75,7 @@ def run_ours(exe: Path, cmd: list[str], tmp: Path) -> str:
         path = Path(m.stdout.readline().strip())
     else:
         path = tmp / "summary.out"
-        time.sleep(3)  # compile and load (no ready signal on this path)
+        loaded(m)  # no ready signal on this path: wait for its programs
     assert m.poll() is None, m.stderr.read()
     w.communicate(b"g", timeout=60)
     time.sleep(0.3)
