@@ -10,7 +10,7 @@ export DEBIAN_FRONTEND=noninteractive
 REL=$(uname -r)
 
 PACKAGES=(python3-bpfcc bpfcc-tools bpftool python3-venv python3-pip python3-psutil python3-pyroute2
-          python3-pytest strace busybox-static trace-cmd podman runc iproute2 make gcc libc6-dev
+          python3-pytest python3-yaml strace busybox-static trace-cmd podman runc iproute2 make gcc libc6-dev
           golang-go python3-bt2 babeltrace2 python3-lttnganalyses babeltrace tcpdump)
 missing=()
 for p in "${PACKAGES[@]}"; do

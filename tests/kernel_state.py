@@ -16,6 +16,7 @@ OUR_PROGS = {"raw_exit", "tp_exit", "kp_enter", "kp_exit", "handle_enter", "hand
              # raw_tracepoint_: summary.c's RAW_TRACEPOINT_PROBEs, cut to 15 characters
              "raw_enter", "raw_tracepoint_"} | {f"tp_enter{n}" for n in range(7)}
 USER_PREFIX = "tracer_h_"  # user handler files' programs (bpf/api.h)
+POLICY_PREFIX = "pol_"  # TracingPolicy programs (bpf/policy_hook.h)
 PACKET_PREFIX = "tracer_pkt"  # ebpf-packets: its programs, and the names of its tc filters
 NET_RECORDS = Path("/run/tracer")  # net-<pid>.json: tc attachments a session made
 
@@ -48,7 +49,7 @@ def _leftovers() -> list[str]:
         progs = []
     found += [f"BPF program {p.get('name')} (id {p.get('id')})" for p in progs
               if p.get("name") in OUR_PROGS
-              or str(p.get("name", "")).startswith((USER_PREFIX, PACKET_PREFIX))]
+              or str(p.get("name", "")).startswith((USER_PREFIX, PACKET_PREFIX, POLICY_PREFIX))]
     found += _net_leftovers()
     return found
 

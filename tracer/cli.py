@@ -77,12 +77,14 @@ def build_parser() -> argparse.ArgumentParser:
     r.set_defaults(func=_run)
     sub.add_parser("clear", help="remove what a killed run left in the kernel").set_defaults(func=_clear)
     from tracer.containers import cli as containers_cli
+    from tracer.policy import cli as policy_cli
     from tracer.trace import cli as trace_cli
     from tracer.views import cli as views_cli
 
     trace_cli.register(sub)  # trace, ctl
     containers_cli.register(sub)  # containers
     views_cli.register(sub)  # export
+    policy_cli.register(sub)  # policy
     return p
 
 

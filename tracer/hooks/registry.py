@@ -10,13 +10,16 @@ from tracer.ebpf.hookdefs import HOOKS as EBPF
 from tracer.errors import TracerError, quote
 from tracer.ftrace.hookdefs import HOOKS as FTRACE
 from tracer.hooks.spec import Hook
+from tracer.policy.hookdefs import hooks as policy_hooks
 
 SUBSYSTEMS = ("ebpf", "ftrace")
 ALL: tuple[Hook, ...] = (*EBPF, *FTRACE)
 
 
 def hooks(subsystem: str | None = None) -> list[Hook]:
-    return [h for h in ALL if subsystem is None or h.subsystem == subsystem]
+    # policy hooks are files an administrator drops in policies/: read at each call
+    every = (*EBPF, *policy_hooks(), *FTRACE)
+    return [h for h in every if subsystem is None or h.subsystem == subsystem]
 
 
 def get(name: str, subsystem: str | None = None) -> Hook:
