@@ -336,7 +336,8 @@ def test_manager_runs_a_shipped_policy_hook(tmp_path, outdir, workload):
     assert bad.returncode != 0 and bad.stdout == "" and len(bad.stderr.splitlines()) == 1
     w = workload()
     proc = subprocess.Popen([str(manager), "--run", "ebpf-policy-sensitive-files", "--args",
-                             f"--pid {w.pid}"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                             f"--pid {w.pid}"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "TRACER_OUTPUT_MODE": "file"})
     path = Path(proc.stdout.readline().strip())
     w.do("open /etc/shadow")
     w.do("open /etc/passwd")

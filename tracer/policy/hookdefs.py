@@ -76,10 +76,10 @@ def _hook_points(pol: schema.Policy) -> str:
 
 
 def mechanism(path: Path, caps: Capabilities) -> str:
-    from tracer.policy import source
+    from tracer.policy import plan as planner
 
     try:
-        plan = source.compile_file(path, caps)
+        plan = planner.make(schema.load(path), planner.kernel_of(caps), resolve_btf=False)
     except TracerError as e:
         return f"cannot run here: {e}"
     how = []
@@ -108,10 +108,9 @@ def check(path: Path, caps: Capabilities) -> str | None:
     if isinstance(pol, str):
         return pol
     from tracer.policy import plan as planner
-    from tracer.policy import source
 
     try:
-        planner.make(pol, source.kernel(caps), resolve_btf=False)
+        planner.make(pol, planner.kernel_of(caps), resolve_btf=False)
     except TracerError as e:
         return str(e)
     return None

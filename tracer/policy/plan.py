@@ -71,6 +71,13 @@ class Plan:
     syscall_names: dict[int, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class SyscallRef:
+    nr: int
+    name: str
+    event: str
+
+
 class Kernel:
     """What plan() asks of the kernel; tests give a fake."""
 
@@ -78,14 +85,25 @@ class Kernel:
         self.tracefs = tracefs
         self.kprobes = kprobes and os.environ.get("TRACER_POLICY_SYSCALLS") != "tracepoint"
         self._funcs: set[str] | None = None
-        self._table = None
+        self._syscalls: dict[str, SyscallRef] | None = None
 
-    def table(self):  # noqa: ANN201 (tracer.syscalls.table.SyscallTable)
-        if self._table is None:
-            from tracer.syscalls import table
+    def syscalls(self) -> dict[str, SyscallRef]:
+        """name -> syscall of every syscall this kernel has tracepoints for (numbers: x86_64 ABI).
 
-            self._table = table.load(self.tracefs)
-        return self._table
+        Only the event directories are listed: reading 700 format files would cost the
+        manager's --get-all (which checks every policy) most of a second."""
+        if self._syscalls is None:
+            from tracer.syscalls.table import TRACEPOINT_ALIASES, numbers
+
+            nums = numbers()
+            found: dict[str, SyscallRef] = {}
+            for d in (self.tracefs / "events/syscalls").glob("sys_enter_*"):
+                event = d.name[len("sys_enter_"):]
+                name = TRACEPOINT_ALIASES.get(event, event)
+                if name in nums:
+                    found[name] = SyscallRef(nums[name], name, event)
+            self._syscalls = found
+        return self._syscalls
 
     def tracepoint_format(self, subsystem: str, event: str) -> str | None:
         p = self.tracefs / "events" / subsystem / event / "format"
@@ -121,6 +139,15 @@ class Kernel:
             except OSError:
                 pass
         return set()
+
+
+def kernel_of(caps: object) -> Kernel:
+    """The Kernel of a capability probe (tracer.capabilities.Capabilities)."""
+    from tracer import capabilities as cap
+
+    if caps.tracefs is None:  # type: ignore[attr-defined]
+        raise TracerError(caps.reason(cap.TRACEFS))  # type: ignore[attr-defined]
+    return Kernel(caps.tracefs, caps.has(cap.KPROBES))  # type: ignore[attr-defined]
 
 
 _FIELD = re.compile(r"field:(?P<decl>[^;]+);\s*offset:(?P<off>\d+);\s*size:(?P<size>\d+);"
@@ -202,7 +229,7 @@ class _Builder:
         if lst is None:
             raise self.fail(f"{h.path}.call", f"no list named '{name}' in spec.lists")
         if lst.type == "generated_syscalls":
-            return [f"sys_{sc.name}" for sc in self.k.table() if sc.event], True
+            return [f"sys_{n}" for n in sorted(self.k.syscalls())], True
         if lst.type == "generated_ftrace":
             pat = re.compile(lst.pattern)
             found = sorted(f for f in self.k.functions() if pat.search(f))
@@ -217,16 +244,16 @@ class _Builder:
     def kprobe(self, h: schema.Hook) -> None:
         calls, is_syscall = self.calls(h)
         if is_syscall:
-            tab = self.k.table()
+            tab = self.k.syscalls()
             scs = []
             for c in calls:
                 if c.startswith("__ia32_") or c.startswith("__x32_"):
                     raise self.fail(f"{h.path}.call", f"'{c}': 32-bit syscalls are not supported")
                 n = syscall_name(c)
-                sc = tab.by_name.get(n)
-                if sc is None or not sc.event:
-                    raise self.fail(f"{h.path}.call", f"'{c}' is not a syscall of this kernel"
-                                    + ("" if sc is None else " with a tracepoint"))
+                sc = tab.get(n)
+                if sc is None:
+                    raise self.fail(f"{h.path}.call", f"'{c}' is not a syscall of this kernel (no"
+                                    f" syscalls/sys_enter_{n} tracepoint)")
                 scs.append(sc)
             kind = T.K_SYS_KP if self.k.kprobes else T.K_SYS_TP
             title = f"sys_{scs[0].name}" if len(scs) == 1 else h.call
@@ -529,7 +556,7 @@ class _Builder:
                     lst = self.policy.lists.get(v[5:])
                     if lst is None:
                         raise self.fail(f"{f.path}.values[{i}]", f"no list named '{v[5:]}'")
-                    tab = self.k.table().by_name
+                    tab = self.k.syscalls()
                     nums = [tab[syscall_name(x)].nr for x in lst.values if syscall_name(x) in tab]
                 else:
                     nums = [self.number(f, v, i, ap_code)]
@@ -556,8 +583,8 @@ class _Builder:
             if lst is None:
                 raise self.fail(f"{f.path}.values[{i}]", f"no list named '{v[5:]}'")
             raise self.fail(f"{f.path}.values[{i}]", "a list names several syscalls: use it with InMap")
-        if code == 7 and isinstance(v, str) and syscall_name(v) in self.k.table().by_name:
-            return self.k.table().by_name[syscall_name(v)].nr
+        if code == 7 and isinstance(v, str) and syscall_name(v) in self.k.syscalls():
+            return self.k.syscalls()[syscall_name(v)].nr
         try:
             return int(v, 0) if isinstance(v, str) else int(v)
         except ValueError:

@@ -11,7 +11,6 @@ from tracer.capabilities import Capabilities
 from tracer.ebpf.consumer import Consumer
 from tracer.ebpf.plan import PERFBUF_DEFAULT, RINGBUF_DEFAULT
 from tracer.ebpf.source import descendants
-from tracer.errors import TracerError
 from tracer.hooks.options import HookOptions
 from tracer.hooks.spec import Hook
 from tracer.pipeline import containerwatch
@@ -25,15 +24,9 @@ ALL_SLOT = 0       # system-wide: every process without a slot of its own
 TARGET_SLOT = 1    # the traced PIDs and containers
 
 
-def kernel(caps: Capabilities) -> planner.Kernel:
-    if caps.tracefs is None:
-        raise TracerError(caps.reason(cap.TRACEFS))
-    return planner.Kernel(caps.tracefs, caps.has(cap.KPROBES))
-
-
-def compile_file(path: str | Path, caps: Capabilities) -> planner.Plan:
+def compile_file(path: str | Path, caps: Capabilities, resolve_btf: bool = True) -> planner.Plan:
     """Read, check and plan the policy at `path` (nothing touches the kernel)."""
-    return planner.make(schema.load(path), kernel(caps))
+    return planner.make(schema.load(path), planner.kernel_of(caps), resolve_btf)
 
 
 class PolicySource:
