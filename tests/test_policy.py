@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
+from bounds import bound
 
 from tracer import capabilities
 from tracer.errors import TracerError
@@ -154,7 +155,7 @@ class Run:
         self.out = tmp / f"policy-{time.monotonic_ns()}.out"
         self.proc = subprocess.Popen([*TRACER, "policy", str(path), "-o", str(self.out), *args],
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + bound(60)
         while "attached" not in self.text():
             if self.proc.poll() is not None:
                 raise AssertionError(f"tracer policy exited: {self.proc.stderr.read()}")
@@ -165,13 +166,13 @@ class Run:
         return self.out.read_text() if self.out.exists() else ""
 
     def wait_for(self, needle: str, timeout: float = 10) -> None:
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + bound(timeout)
         while needle not in self.text() and time.monotonic() < deadline:
             time.sleep(0.05)
 
     def stop(self) -> list[str]:
         self.proc.send_signal(signal.SIGINT)
-        assert self.proc.wait(timeout=20) == 0, self.proc.stderr.read()
+        assert self.proc.wait(timeout=bound(20)) == 0, self.proc.stderr.read()
         assert self.proc.stderr.read() == ""
         return [ln for ln in self.text().splitlines() if not ln.startswith("#")]
 
@@ -275,7 +276,7 @@ def test_sigkill_action_kills_in_the_kernel(tmp_path, workload):
     w.do("open /tmp/allowed")
     w.proc.stdin.write("open /tmp/forbidden\n")
     w.proc.stdin.flush()
-    assert w.proc.wait(timeout=10) == -signal.SIGKILL
+    assert w.proc.wait(timeout=bound(10)) == -signal.SIGKILL
     run.wait_for("forbidden")
     lines = run.stop()
     assert len(lines) == 1 and lines[0].endswith('sys_openat("/tmp/forbidden") [Sigkill]'), lines
@@ -341,11 +342,11 @@ def test_manager_runs_a_shipped_policy_hook(tmp_path, outdir, workload):
     path = Path(proc.stdout.readline().strip())
     w.do("open /etc/shadow")
     w.do("open /etc/passwd")
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + bound(10)
     while "shadow" not in path.read_text() and time.monotonic() < deadline:
         time.sleep(0.05)
     proc.send_signal(signal.SIGINT)
-    assert proc.wait(timeout=20) == 0, proc.stderr.read()
+    assert proc.wait(timeout=bound(20)) == 0, proc.stderr.read()
     lines = [ln for ln in path.read_text().splitlines() if not ln.startswith("#")]
     assert len(lines) == 1 and 'sensitive-files kprobe sys_openat(dfd=-100, path="/etc/shadow", flags=' \
         in lines[0], lines

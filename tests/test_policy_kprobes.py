@@ -12,6 +12,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from bounds import bound
 
 from tracer import capabilities
 from tracer.policy import source
@@ -42,7 +43,7 @@ class Child:
     def go(self) -> int:
         self.proc.stdin.write("go\n")
         self.proc.stdin.close()
-        return self.proc.wait(timeout=30)
+        return self.proc.wait(timeout=bound(30))
 
 
 def test_syscall_kprobe_runs_on_a_real_kprobe(tmp_path, workload):
@@ -181,7 +182,7 @@ def test_sigkill_from_a_kprobe(tmp_path, workload):
     run = Run(tmp_path, p, "--pid", str(w.pid))
     w.proc.stdin.write(f"open {tmp_path}/kill-me\n")
     w.proc.stdin.flush()
-    assert w.proc.wait(timeout=10) == -signal.SIGKILL
+    assert w.proc.wait(timeout=bound(10)) == -signal.SIGKILL
     run.wait_for("kill-me")
     lines = run.stop()
     assert len(lines) == 1 and lines[0].endswith("/kill-me\") [Sigkill]"), lines
