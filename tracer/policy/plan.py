@@ -184,6 +184,22 @@ def tp_fields(text: str) -> list[TpField]:
     return out
 
 
+def binary_aliases(values: list) -> list[str]:
+    """Each path and the other names of the same file: the kernel records the path exec was
+    given (/bin/cat) and /proc the resolved one (/usr/bin/cat) on merged-/usr systems."""
+    out: list[str] = []
+    for v in map(str, values):
+        names = [v, os.path.realpath(v)]
+        for short in ("/bin", "/sbin", "/lib", "/lib64"):
+            if os.path.islink(short) and os.path.realpath(short) == "/usr" + short:
+                if v.startswith("/usr" + short + "/"):
+                    names.append(v[4:])
+                elif v.startswith(short + "/"):
+                    names.append("/usr" + v)
+        out += [n for n in dict.fromkeys(names) if n not in out]
+    return out
+
+
 def syscall_name(call: str) -> str:
     """sys_openat, __x64_sys_openat, __se_sys_openat -> openat."""
     for prefix in ("__x64_sys_", "__se_sys_", "__do_sys_", "sys_"):
@@ -450,7 +466,8 @@ class _Builder:
             d[p + "BIN_OP"] = T.OPS.get(b.operator, 0) if b else 0
             if b:
                 self.plan.binaries = True
-                self.add_strings(d[p + "BIN_ID"], b.values, b.operator in ("Postfix", "NotPostfix"))
+                self.add_strings(d[p + "BIN_ID"], binary_aliases(b.values),
+                                 b.operator in ("Postfix", "NotPostfix"))
             d[p + "NNS"] = len(sel.namespaces)
             for i in range(3):
                 n = sel.namespaces[i] if i < len(sel.namespaces) else None
