@@ -15,7 +15,7 @@ validates the file against this kernel and prints what each hook point runs on."
 
 
 def _policy(ns: argparse.Namespace) -> int:
-    from tracer import capabilities
+    from tracer import capabilities, targets
     from tracer.hooks.options import HookOptions, check_pid, parse_size
     from tracer.hooks.spec import Hook
     from tracer.pipeline import session
@@ -36,8 +36,9 @@ def _policy(ns: argparse.Namespace) -> int:
                        buffer_size=parse_size(ns.buffer_size) if ns.buffer_size else None)
     opts.extra["policy_file"] = path
     hook = Hook(name=f"policy-{plan.policy.name}", subsystem="ebpf", summary="", traces="",
-                runner="tracer.policy.source:create")
-    src = source.create(hook, opts, caps)
+                runner=hookdefs.run)
+    who = targets.resolve(opts.pids, opts.containers, opts.follow_forks)
+    src = source.create(hook, opts, who, caps)
     if ns.output and ns.output != "-":
         fd = os.open(ns.output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
     else:

@@ -21,7 +21,16 @@ from tracer.policy import types as T
 
 ROOT = Path(__file__).resolve().parents[2]
 PREFIX = "ebpf-policy-"
-RUNNER = "tracer.policy.source:create"
+
+
+def run(hook: Hook, opts: object, targets: object, caps: Capabilities) -> object:
+    """The runner of every policy hook (the source module loads BCC: imported when run)."""
+    from tracer.policy import source
+
+    return source.create(hook, opts, targets, caps)  # type: ignore[arg-type]
+
+
+RUNNER = run
 NEEDS = (cap.BCC, cap.HEADERS)
 
 

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
-from typing import Any
 
-from tracer import capabilities as cap
+from tracer import procfs
 from tracer.capabilities import Capabilities
 from tracer.ebpf.consumer import Consumer
-from tracer.ebpf.plan import PERFBUF_DEFAULT, RINGBUF_DEFAULT
-from tracer.ebpf.source import descendants
+from tracer.ebpf.frontend import PERFBUF_DEFAULT, RINGBUF_DEFAULT, uses_ringbuf
 from tracer.hooks.options import HookOptions
 from tracer.hooks.spec import Hook
 from tracer.pipeline import containerwatch
@@ -19,6 +16,7 @@ from tracer.policy import plan as planner
 from tracer.policy import schema
 from tracer.policy.engine import PolicyEngine
 from tracer.policy.format import PolicyLines
+from tracer.targets import Targets
 
 ALL_SLOT = 0       # system-wide: every process without a slot of its own
 TARGET_SLOT = 1    # the traced PIDs and containers
@@ -30,33 +28,31 @@ def compile_file(path: str | Path, caps: Capabilities, resolve_btf: bool = True)
 
 
 class PolicySource:
-    def __init__(self, plan: planner.Plan, opts: HookOptions, caps: Capabilities,
-                 container_of: Any = None) -> None:
+    def __init__(self, plan: planner.Plan, opts: HookOptions, targets: Targets, caps: Capabilities) -> None:
         self.plan = plan
         self.opts = opts
-        ringbuf = caps.has(cap.RINGBUF) and os.environ.get("TRACER_BUFFER", "ring") != "perf"
+        self.targets = targets
+        ringbuf = uses_ringbuf(caps)
         size = opts.buffer_size or (RINGBUF_DEFAULT if ringbuf else PERFBUF_DEFAULT)
-        self.engine = PolicyEngine(plan, ringbuf, size, opts.follow_forks)
-        self.lines = PolicyLines(plan, opts.format == "json", container_of)
+        self.engine = PolicyEngine(plan, ringbuf, size, targets.follow_forks)
+        self.lines = PolicyLines(plan, opts.format == "json", targets.tags)
         self.consumer = Consumer(self.engine, self.lines, ringbuf, size)  # type: ignore[arg-type]
-        self.tags = container_of
-        self.watch = containerwatch.ContainerWatch(container_of) if container_of else None
+        self.watch = containerwatch.ContainerWatch(targets.tags) if targets.tags else None
 
     def start(self) -> None:
         try:
             self.engine.load()
-            targeted = bool(self.opts.pids or self.opts.containers)
+            targeted = bool(self.targets.pids or self.targets.containers)
             slot = TARGET_SLOT if targeted else ALL_SLOT
             self.engine.install(slot)
             if targeted:
-                pids = list(self.opts.pids)
-                if self.opts.follow_forks:
-                    pids += descendants(pids)
+                pids = list(self.targets.pids)
+                if self.targets.follow_forks:
+                    pids += procfs.descendants(pids)
                 for pid in pids:
                     self.engine.assign(pid, slot)
-                for cgroup_id in (self.tags.cgroup_ids.values() if self.tags else ()):
-                    if cgroup_id:
-                        self.engine.assign_cgroup(cgroup_id, slot)
+                for cgroup_id in self.targets.cgroup_ids():
+                    self.engine.assign_cgroup(cgroup_id, slot)
             else:
                 self.engine.set_default(True)
             self.consumer.open()
@@ -85,11 +81,9 @@ class PolicySource:
         return []
 
 
-def create(hook: Hook, opts: HookOptions, caps: Capabilities) -> PolicySource:
+def create(hook: Hook, opts: HookOptions, targets: Targets, caps: Capabilities) -> PolicySource:
     """The runner of an ebpf-policy-NAME hook (or of `tracer policy FILE`, which names the file)."""
     from tracer.policy import hookdefs
 
     path = opts.extra.get("policy_file") or hookdefs.file_of(hook.name)
-    plan = compile_file(path, caps)
-    opts, tags = containerwatch.resolve(opts)
-    return PolicySource(plan, opts, caps, tags)
+    return PolicySource(compile_file(path, caps), opts, targets, caps)
