@@ -71,3 +71,15 @@ def test_perfetto_wire_format():
     assert (10, 2, b"ret") in ret and (4, 0, (-11) & (2**64 - 1)) in ret
     end = dict((f, v) for f, _, v in _fields(packets[3]))
     assert end[8] == 3000 and (9, 0, 2) in _fields(end[11])
+
+
+def test_ctf_fields_are_the_kernels_raw_integers():
+    from tracer.views import ctf
+
+    c = Call(1000, 3000, 7, 7, "sh", "openat", {"dfd": "AT_FDCWD", "dfd_raw": 0xFFFFFF9C,
+                                                  "filename": "/etc/x", "filename_raw": 0x5000,
+                                                  "flags": "O_RDONLY|O_CLOEXEC", "flags_raw": 0o2000000}, -2)
+    evs = ctf.events([c])
+    assert [e.name for e in evs] == ["sched_switch", "syscall_entry_openat", "syscall_exit_openat"]
+    assert evs[1].fields == {"dfd": -100, "filename": "/etc/x", "flags": 0o2000000}
+    assert evs[2].fields == {"ret": -2} and evs[2].ts == 3000

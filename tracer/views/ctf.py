@@ -41,6 +41,12 @@ class Ev:
     tid: int
 
 
+def _s32_name(name: str) -> bool:
+    """Arguments the kernel declares as int that hold negative values (AT_FDCWD, pid -1): their
+    register is zero-extended, so the raw value is read back as a 32-bit signed int."""
+    return name.endswith("fd") or name in ("fildes", "pid", "upid", "who", "sig")
+
+
 def _s64(v: Any) -> int:
     v = int(v)
     return v - (1 << 64) if v >= 1 << 63 else v
@@ -57,7 +63,12 @@ def events(calls: list[Call]) -> list[Ev]:
                 entry[n] = v
             else:
                 raw = c.raw(n)
-                entry[n] = _s64(raw) if isinstance(raw, int) else 0
+                if not isinstance(raw, int):
+                    entry[n] = 0
+                elif _s32_name(n):
+                    entry[n] = ((raw & 0xFFFFFFFF) ^ 0x80000000) - 0x80000000
+                else:
+                    entry[n] = _s64(raw)
         out.append(Ev(c.start, f"syscall_entry_{c.name}", entry, c.comm, c.pid, c.tid))
         if c.ret is None:  # exit_group: the process ends in it
             if c.name in NORETURN:
