@@ -238,13 +238,14 @@ def test_the_named_pipe_is_removed_after_a_session(workload, outdir, monkeypatch
     monkeypatch.setenv("TRACER_OUTPUT_MODE", "fifo")
     w = workload()
     run = Run("ftrace", "ftrace-sched", f"--pid {w.pid}")
-    path = run.path(timeout=20)
-    assert path.is_fifo()
+    run.path(timeout=20)
+    pipe = run.announced  # path() gives the complete file kept beside the announced pipe
+    assert pipe.is_fifo()
     assert run.stop()[:3] == (0, "", "")
     deadline = time.monotonic() + 5  # its feeder gives a late reader a grace period first
-    while path.exists() and time.monotonic() < deadline:
+    while pipe.exists() and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert not path.exists()
+    assert not pipe.exists()
 
 
 def test_ftrace_buffer_size_is_the_total_across_cpus(workload, outdir):
