@@ -420,9 +420,8 @@ static __always_inline s64 pol_ret(void *ctx, int kind)
 }
 
 #ifdef OFF_PATH_DENTRY
-/* The absolute path of a struct path, as the kernel's d_path() would write it: its
- * dentries walked up to the root (16 levels at most, then marked cut), crossing mount
- * points, then written root first, so filters compare the path as users write it. */
+/* The names of a path's directories from the file up to the root, each NUL-terminated,
+ * crossing mount points (Python joins them in reverse). */
 static __always_inline void pol_path_names(char *ev, struct pol_state *st, u8 slot, u8 type,
                                            u64 pathp, u64 prefix, int has_prefix, u32 end,
                                            u32 region)
@@ -435,7 +434,6 @@ static __always_inline void pol_path_names(char *ev, struct pol_state *st, u8 sl
         *(u64 *)(ev + d) = prefix;
         len = 8;
     }
-    u64 names[POL_PATH_DEPTH] = {};
     u64 dentry = pol_kptr(pathp, OFF_PATH_DENTRY);
     u64 vfsmnt = pol_kptr(pathp, OFF_PATH_MNT);
     u64 mnt = vfsmnt - OFF_MOUNT_MNT;
@@ -451,39 +449,20 @@ static __always_inline void pol_path_names(char *ev, struct pol_state *st, u8 sl
                 trunc = 0;      /* the root of everything */
                 break;
             }
-            dentry = pol_kptr(mnt, OFF_MOUNT_MOUNTPOINT);   /* a mount point: 0 stays here */
+            dentry = pol_kptr(mnt, OFF_MOUNT_MOUNTPOINT);
             mnt = mparent;
             vfsmnt = mnt + OFF_MOUNT_MNT;
             continue;
         }
-        names[i] = pol_kptr(dentry, OFF_DENTRY_NAME);
-        dentry = parent;
-    }
-    u32 wrote = 0;
-    for (int i = POL_PATH_DEPTH - 1; i >= 0; i--) {
-        u64 nm = names[i];
-        if (!nm)
-            continue;
         u32 at = d + len;
-        if (at > region - POL_NAME_MAX - 2) {
-            trunc = 1;
+        if (at > region - POL_NAME_MAX - 1 || at > SCRATCH - POL_EV_AT - POL_NAME_MAX - 1)
             break;
-        }
-        POL_BOUND(at);
-        ev[at] = '/';
-        at += 1;
-        POL_BOUND(at);
-        int n = bpf_probe_read_kernel_str(ev + at, POL_NAME_MAX + 1, (void *)nm);
+        int n = bpf_probe_read_kernel_str(ev + at, POL_NAME_MAX + 1, (void *)pol_kptr(dentry,
+                                          OFF_DENTRY_NAME));
         if (n <= 0)
             break;
-        len += n;       /* the '/' and the name; its NUL is overwritten by the next '/' */
-        wrote = 1;
-    }
-    if (!wrote) {
-        u32 at = d + len;
-        POL_BOUND(at);
-        ev[at] = '/';
-        len += 1;
+        len += n;
+        dentry = parent;
     }
     pol_close(ev, st, slot, d, len, trunc);
 }

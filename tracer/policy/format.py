@@ -39,8 +39,9 @@ def _signed(v: int, size: int, signed: bool) -> int:
 
 
 def _path(data: bytes, trunc: bool) -> str:
-    """The path the kernel side wrote; "..." in front when it had more levels than it walks."""
-    return ("..." if trunc else "") + data.split(b"\0", 1)[0].decode("utf-8", "backslashreplace")
+    """Directory names from the file up to the root -> "/a/b/c"."""
+    parts = [p.decode("utf-8", "backslashreplace") for p in data.split(b"\0") if p and p != b"/"]
+    return ("..." if trunc else "") + "/" + "/".join(reversed(parts))
 
 
 def _addr(raw: bytes, family: int) -> str:

@@ -227,13 +227,6 @@ class _Builder:
                 self.tracepoint(h)
             else:
                 self.uprobe(h)
-        seen: dict[tuple[str, str], schema.Hook] = {}
-        for hp in self.plan.hooks:
-            for how, target, _ in hp.attach:
-                first = seen.setdefault((how, target), hp.spec)
-                if first is not hp.spec:
-                    raise self.fail(hp.spec.path, f"{target} is hooked by {first.path} already: put both"
-                                    " in one hook with several selectors (selectors are OR'ed)")
         if len(self.plan.hooks) > T.POL_MAX_HOOKS:
             raise self.fail("spec", f"{len(self.plan.hooks)} hook points; at most {T.POL_MAX_HOOKS}")
         return self.plan
