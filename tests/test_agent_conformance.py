@@ -16,6 +16,11 @@ DEFAULT_ITERATIONS = 700
 WORKLOAD = ("read go; for i in $(seq {n}); do cat /etc/hostname >/dev/null;"
             " (echo > /dev/tcp/127.0.0.1/9) 2>/dev/null; done")
 MIN_LINES = 1500
+# These write a line per syscall, file, process or scheduler event of the workload. The others
+# report only what they aggregate or select (ebpf-summary's tables, ebpf-packets, policy hooks):
+# for them the check is the same: every line written (none, if nothing matched) is read.
+BUSY = {"ebpf-syscalls", "ebpf-files", "ebpf-process", "ebpf-network", "ftrace-syscalls",
+        "ftrace-sched", "ftrace-files"}
 
 
 def conformance(sub: str, hook: str, env: dict[str, str], tmp: Path,
@@ -28,7 +33,7 @@ def conformance(sub: str, hook: str, env: dict[str, str], tmp: Path,
         run = agent_replica.AgentRun(sub, hook, f"--pid {work.pid}", env, tmp, wrap)
         work.communicate("go\n", timeout=120)
         written, read = run.wait_caught_up()
-        assert read == written and written >= MIN_LINES, \
+        assert read == written and written >= (MIN_LINES if hook in BUSY else 0), \
             f"{hook}: live, the reader got {read} of {written} lines"
         result = run.stop()
         assert result["exit"] == "0" and result["stderr"] == '""', result
