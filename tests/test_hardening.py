@@ -290,11 +290,10 @@ def test_a_silent_ctl_client_does_not_delay_the_stop(workload, tmp_path):
 
 def test_ftrace_never_puts_the_tracer_in_its_pid_filter(workload):
     """A container that holds the manager resolves to PIDs that include it: it is left out."""
-    from tracer.ftrace import targets
-    from tracer.hooks.options import HookOptions
+    from tracer.ftrace import tasks
 
     w = workload()
-    tids = targets.resolve(HookOptions(pids=[os.getpid(), w.pid, w.pid]))
+    tids = tasks.task_ids_of((os.getpid(), w.pid, w.pid))
     assert os.getpid() not in tids and w.pid in tids
     assert len(tids) == len(set(tids))
 
