@@ -23,13 +23,15 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("what the kernel can do; decoding and trace formats",
      ("tracer.capabilities", "tracer.decode", "tracer.views")),
     ("hooks as data; targets", ("tracer.hooks", "tracer.targets", "tracer.ebpf.selftest")),
-    ("session loop and engines", ("tracer.pipeline", "tracer.ebpf", "tracer.ftrace")),
+    ("session loop and engines", ("tracer.pipeline", "tracer.ebpf", "tracer.ftrace", "tracer.net",
+                                  "tracer.policy")),
     ("tracer trace, views, and the hook descriptions that run them",
-     ("tracer.trace", "tracer.views.summary", "tracer.ebpf.hookdefs", "tracer.ftrace.hookdefs")),
+     ("tracer.trace", "tracer.views.summary", "tracer.ebpf.hookdefs", "tracer.ftrace.hookdefs",
+      "tracer.net.hookdef", "tracer.policy.hookdefs")),
     ("entry points and the hook catalogue", (
         "tracer.hooks.registry", "tracer.manager", "tracer.cli", "tracer.cleanup", "tracer.__main__",
         "tracer.entry",
-        "tracer.containers.cli", "tracer.trace.cli", "tracer.views.cli",
+        "tracer.containers.cli", "tracer.trace.cli", "tracer.views.cli", "tracer.policy.cli",
     )),
 )
 

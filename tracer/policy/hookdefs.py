@@ -27,7 +27,7 @@ def run(hook: Hook, opts: object, targets: object, caps: Capabilities) -> object
     """The runner of every policy hook (the source module loads BCC: imported when run)."""
     from tracer.policy import source
 
-    return source.create(hook, opts, targets, caps)  # type: ignore[arg-type]
+    return source.create(hook, opts, targets, caps, file_of(hook.name))  # type: ignore[arg-type]
 
 
 RUNNER = run

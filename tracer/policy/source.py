@@ -81,9 +81,9 @@ class PolicySource:
         return []
 
 
-def create(hook: Hook, opts: HookOptions, targets: Targets, caps: Capabilities) -> PolicySource:
-    """The runner of an ebpf-policy-NAME hook (or of `tracer policy FILE`, which names the file)."""
-    from tracer.policy import hookdefs
-
-    path = opts.extra.get("policy_file") or hookdefs.file_of(hook.name)
+def create(hook: Hook, opts: HookOptions, targets: Targets, caps: Capabilities,
+           path: Path | None = None) -> PolicySource:
+    """The source of an ebpf-policy-NAME hook, whose file its description names (`path`), or
+    of `tracer policy FILE`, which names the file in the options."""
+    path = opts.extra.get("policy_file") or path
     return PolicySource(compile_file(path, caps), opts, targets, caps)
