@@ -248,8 +248,25 @@ int handle_exec_exit(void *ctx)
     return handle(ctx, 0);
 }
 
-/* An iovec array: each entry's struct iovec then up to IOV_STR bytes of its data, at a fixed
- * stride; marked cut when the array has more than IOV_MAX entries. */
+/* One iovec entry k of the array at ptr: its struct iovec then up to IOV_STR bytes of its data,
+ * at a fixed stride from off. 0 when the entry cannot be read. */
+static __always_inline int put_iov_entry(char *buf, u32 off, u64 ptr, int k)
+{
+    u64 e[2] = {};  /* iov_base, iov_len: read on the stack, stored into the record */
+    if (bpf_probe_read_user(e, sizeof(e), (void *)(ptr + k * 16)))
+        return 0;
+    u32 at = (off + sizeof(struct blob) + k * IOV_ENTRY) & OFF_MASK;
+    *(u64 *)(buf + at) = e[0];
+    *(u64 *)(buf + at + 8) = e[1];
+    u32 n = e[1] < IOV_STR ? (u32)e[1] : IOV_STR;
+    n &= 2 * IOV_STR - 1;  /* a bound the verifier sees; a zero size is allowed */
+    bpf_probe_read_user(buf + at + 16, n, (void *)e[0]);
+    return 1;
+}
+
+/* An iovec array: its first IOV_MAX entries; marked cut when it has more. The entries are
+ * written out one by one rather than in a loop: the compiler turns such a loop into one whose
+ * exit compares two registers, which older verifiers cannot bound. */
 static __always_inline u32 put_iov(char *buf, u32 off, u8 arg, u64 ptr, u64 count, u16 *nblobs)
 {
     off = (off + 7) & ~7;
@@ -257,32 +274,21 @@ static __always_inline u32 put_iov(char *buf, u32 off, u8 arg, u64 ptr, u64 coun
         return off;
     off &= OFF_MASK;
     struct blob *b = blob_at(buf, off, arg, CAP_IOV);
-    u32 len = 0;
-    for (int k = 0; k < IOV_MAX; k++) {
-        if (k >= count)
-            break;
-        u64 e[2] = {};  /* iov_base, iov_len: read on the stack, stored into the record */
-        if (bpf_probe_read_user(e, sizeof(e), (void *)(ptr + k * 16)))
-            break;
-        u32 at = (off + sizeof(struct blob) + k * IOV_ENTRY) & OFF_MASK;
-        *(u64 *)(buf + at) = e[0];
-        *(u64 *)(buf + at + 8) = e[1];
-        u32 n = e[1] < IOV_STR ? (u32)e[1] : IOV_STR;
-        n &= 63;
-        if (n > IOV_STR)
-            n = IOV_STR;
-        if (n)
-            bpf_probe_read_user(buf + at + 16, n, (void *)e[0]);
-        len += IOV_ENTRY;
-    }
+    u32 k = 0;
+#define IOV_ONE(i) if (k == i && i < count && put_iov_entry(buf, off, ptr, i)) k = i + 1;
+    IOV_ONE(0) IOV_ONE(1) IOV_ONE(2) IOV_ONE(3) IOV_ONE(4) IOV_ONE(5) IOV_ONE(6) IOV_ONE(7)
+#undef IOV_ONE
+    _Static_assert(IOV_MAX == 8, "put_iov writes out IOV_MAX entries");
     if (count > IOV_MAX)
         b->trunc = 1;
-    b->len = len;
+    b->len = k * IOV_ENTRY;
     (*nblobs)++;
-    return off + sizeof(struct blob) + len;
+    return off + sizeof(struct blob) + k * IOV_ENTRY;
 }
 
-/* Calls with iovec arrays (readv, writev, preadv ...): those arrays, captured at exit. */
+/* Calls with iovec arrays (readv, writev, preadv ...): the first such array, captured at exit
+ * (one put_iov per program: the verifier walks each unrolled copy, and six overflow its limit;
+ * process_vm_*'s second array lives in another process and is not readable here anyway). */
 int handle_iov(void *ctx)
 {
     struct call *c;
@@ -293,13 +299,18 @@ int handle_iov(void *ctx)
     char *buf = (char *)e;
     u16 nblobs = 0;
     u32 off = sizeof(struct event);
+    int at = -1;
     for (int i = 0; i < 6; i++) {
-        if (d->kind[i] != CAP_IOV)
-            continue;
-        u32 sa = d->size_arg[i];
+        if (d->kind[i] == CAP_IOV) {
+            at = i;
+            break;
+        }
+    }
+    if (at >= 0 && at < 6) {
+        u32 sa = d->size_arg[at];
         sa = sa < 6 ? sa : 0;
         sa &= 7;
-        off = put_iov(buf, off, i, c->args[i], c->args[sa], &nblobs);
+        off = put_iov(buf, off, at, c->args[at], c->args[sa], &nblobs);
     }
     return send(ctx, e, off, nblobs);
 }
