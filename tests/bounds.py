@@ -23,3 +23,8 @@ FACTOR = _factor()
 def bound(seconds: float) -> float:
     """`seconds` on this machine: the bound times TRACER_TIME_FACTOR (1 unless emulated)."""
     return seconds * FACTOR
+
+
+# From --run to the announced path. The agent gives up after 5 s (50 polls of 100 ms); an
+# ebpf hook spends about 2 s of it in BCC's compile of the dispatcher on a 2-core machine.
+STARTUP = 3.5

@@ -10,11 +10,11 @@ from pathlib import Path
 from bounds import bound
 
 TRACEFS = Path("/sys/kernel/tracing")
-# Names the kernel shows for our BPF programs (truncated to 15 characters).
+# Our BPF programs' names cut to 15 characters, as the kernel keeps them (bpftool shows the
+# whole name where the program has BTF: compared cut).
 OUR_PROGS = {"raw_exit", "tp_exit", "kp_enter", "kp_exit", "handle_enter", "handle_exit",
              "handle_exec", "handle_exec_exi", "tracepoint__sch",
-             # raw_tracepoint_: summary.c's RAW_TRACEPOINT_PROBEs, cut to 15 characters
-             "raw_enter", "raw_tracepoint_"} | {f"tp_enter{n}" for n in range(7)}
+             "raw_enter", "handle_iov", "sum_enter", "sum_exit"} | {f"tp_enter{n}" for n in range(7)}
 USER_PREFIX = "tracer_h_"  # user handler files' programs (bpf/api.h)
 POLICY_PREFIX = "pol_"  # TracingPolicy programs (bpf/policy_hook.h)
 PACKET_PREFIX = "tracer_pkt"  # ebpf-packets: its programs, and the names of its tc filters
@@ -48,7 +48,7 @@ def _leftovers() -> list[str]:
     except (OSError, ValueError, subprocess.SubprocessError):
         progs = []
     found += [f"BPF program {p.get('name')} (id {p.get('id')})" for p in progs
-              if p.get("name") in OUR_PROGS
+              if str(p.get("name", ""))[:15] in OUR_PROGS
               or str(p.get("name", "")).startswith((USER_PREFIX, PACKET_PREFIX, POLICY_PREFIX))]
     found += _net_leftovers()
     return found

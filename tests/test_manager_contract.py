@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
-from bounds import bound
+from bounds import STARTUP, bound
 from kernel_state import leftovers
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -135,7 +135,7 @@ def test_run_on_a_live_pid_then_sigint(sub, hook, workload, outdir, tmp_path):
     run = Run(sub, hook, f"--pid {w.pid}" + HOOK_ARGS.get(hook, ""),
               env={"TRACER_OUTPUT_MODE": ""})  # the default
     path = run.path()
-    assert run.startup < bound(2.0), f"path printed after {run.startup:.2f}s"
+    assert run.startup < bound(STARTUP), f"path printed after {run.startup:.2f}s"
     # by default the announced path is a pipe paced for the agent's reader, the file beside it
     assert run.announced.is_absolute() and run.announced.parent == outdir
     assert stat.S_ISFIFO(run.announced.lstat().st_mode)

@@ -56,7 +56,7 @@ def loaded(m: subprocess.Popen, timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
     while True:
         out = subprocess.run(["bpftool", "-j", "prog", "show"], capture_output=True, text=True).stdout
-        if any(p.get("name") == "raw_tracepoint_" for p in json.loads(out or "[]")):
+        if any(p.get("name") == "sum_exit" for p in json.loads(out or "[]")):
             time.sleep(0.2)  # attached right after loading
             return
         assert m.poll() is None and time.monotonic() < deadline, "tracer trace --summary did not start"

@@ -84,7 +84,9 @@ class Summary:
             self.bpf["config"][ct.c_int(0)] = ct.c_uint64(1 if self.follow else 0)
             for pid in pids:
                 self.add(pid)
-            # RAW_TRACEPOINT_PROBE and TRACEPOINT_PROBE attach on load (BCC)
+            # the TRACEPOINT_PROBEs attach on load (BCC), the syscall programs here
+            self.bpf.attach_raw_tracepoint(tp=b"sys_enter", fn_name=b"sum_enter")
+            self.bpf.attach_raw_tracepoint(tp=b"sys_exit", fn_name=b"sum_exit")
         except BaseException:
             self.close()
             raise
