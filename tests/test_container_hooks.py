@@ -129,5 +129,7 @@ def test_every_line_of_short_lived_processes_is_tagged(sub, hook, busybox_contai
             assert {"cat"} <= {comm for comm, cid in got if cid == a.short_id}
             if len(containers) == 2:
                 assert {"wc"} <= {comm for comm, cid in got if cid == b.short_id}
-                assert not [1 for comm, cid in got if comm == "cat" and cid != a.short_id]
-                assert not [1 for comm, cid in got if comm == "wc" and cid != b.short_id]
+                if sub == "ebpf":  # ftrace prints a comm looked up when the line is read, in a
+                    # 128-entry table by PID: another task's name at times, or "<...>"
+                    assert not [1 for comm, cid in got if comm == "cat" and cid != a.short_id]
+                    assert not [1 for comm, cid in got if comm == "wc" and cid != b.short_id]

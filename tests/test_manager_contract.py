@@ -54,7 +54,9 @@ class Run:
         assert ready, "no path printed in time"
         line = self.proc.stdout.readline()
         self.startup = time.monotonic() - self.t0
-        assert line.endswith("\n"), repr(line)
+        if not line.endswith("\n"):  # it exited without a path: what it said is the failure
+            raise AssertionError(f"no path: {line!r}; exit {self.proc.wait(timeout=bound(10))}: "
+                                 f"{self.proc.stderr.read()!r}")
         self.announced = Path(line.strip())
         if stat.S_ISFIFO(self.announced.lstat().st_mode):
             return self.announced.with_name(self.announced.name + ".txt")

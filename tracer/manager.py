@@ -74,7 +74,8 @@ def get_all(subsystem: str, caps: object, mount_error: str | None = None) -> lis
     from tracer.hooks import registry
 
     hooks = registry.hooks(subsystem)
-    names = [h.name for h in hooks if not h.why_unavailable(caps)]  # type: ignore[arg-type]
+    # without tracefs where BCC looks, --run refuses every hook: none runs here
+    names = [] if mount_error else [h.name for h in hooks if not h.why_unavailable(caps)]  # type: ignore[arg-type]
     if names:
         return names
     why = mount_error or next((h.why_unavailable(caps) for h in hooks), None)  # type: ignore[arg-type]

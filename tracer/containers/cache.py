@@ -49,6 +49,11 @@ def container_of(pid: int) -> str | None:
     return cid
 
 
+def knows(pid: int) -> bool:
+    """Whether a tag for `pid` can be had: a cached entry, or its task still exists."""
+    return pid in _by_pid or cgroup.read(pid) is not None
+
+
 def note_fork(parent: int, child: int) -> None:
     """On a fork event: the child starts in its parent's cgroup, even if it exits before we look."""
     hit = _by_pid.get(parent)

@@ -35,6 +35,7 @@ class ContainerTags:
         return cache.container_of_cgroup(cgroup_id)
 
     note_fork = staticmethod(cache.note_fork)
+    knows = staticmethod(cache.knows)
     forget = staticmethod(cache.forget)
 
     def exited(self) -> list[Container]:

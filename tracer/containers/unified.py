@@ -56,6 +56,22 @@ def cgroup_level(container: Container) -> int | None:
     return len(comps) if comps and ".." not in comps else None
 
 
+def tasks(container: Container) -> set[int] | None:
+    """The ids of the tasks in the container now, from its v2 directories' cgroup.threads
+    (one file read per directory: cheap enough to run while a trace starts); None when it
+    has no v2 directory visible from here."""
+    d = directory(container)
+    if d is None or not d.is_dir():
+        return None
+    found: set[int] = set()
+    for dirpath, _dirs, _files in os.walk(d):
+        try:
+            found.update(int(t) for t in Path(dirpath, "cgroup.threads").read_text().split())
+        except (OSError, ValueError):
+            continue
+    return found
+
+
 def _populated(d: Path) -> bool | None:
     """populated from cgroup.events; None when unreadable (gone, or not visible from here)."""
     try:

@@ -50,6 +50,12 @@ def parse(line: str) -> dict[str, Any] | None:
     return out
 
 
+def pid_of(line: str) -> int | None:
+    """The task id of a trace_pipe line, None for a line of another shape."""
+    m = _LINE.match(line)
+    return int(m.group("pid")) if m else None
+
+
 def to_json(line: str, tags: Any = None) -> str:
     """One JSON object; a line we cannot split is kept whole under "raw".
 

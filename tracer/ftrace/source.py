@@ -31,6 +31,9 @@ FORK = ("sched", "sched_process_fork")
 FORK_MARK = " sched_process_fork: "
 FORK_FIELDS = re.compile(r" sched_process_fork: .*?\bpid=(\d+) .*?\bchild_pid=(\d+)")
 DRAIN_BUDGET = 0.2  # seconds of draining per poll, so a stop is seen however busy the flow
+# A child's first lines can come before its parent's fork line (the fork event fires after the
+# child was woken, maybe on another CPU): lines of a task not known yet wait this long for it.
+HOLD = 0.5
 
 
 class FtraceSession:
@@ -60,6 +63,8 @@ class FtraceSession:
         self._notes: list[str] = []
         self._closed = False
         self._fork_only = False  # sched_process_fork enabled for the tagger alone
+        self._held: list[str] = []  # lines from the first of a task not known yet, in order
+        self._held_since = 0.0
         if opts.format == "json":
             self._format = (lambda ln: lines.to_json(ln, self.tags)) if self.tags else lines.to_json
         else:
@@ -92,7 +97,12 @@ class FtraceSession:
             self._follow_forks_for_tags()
             self.pipe = self.instance.open_pipe()
             self._lost_seen = self.instance.lost_events()
+            tagging = self.tags is not None and not isinstance(self.tags, containerwatch.Constant)
+            if tagging:  # tasks forked while the instance was set up: no fork line tags them
+                containerwatch.remember_tasks(self.tags)  # type: ignore[arg-type]
             self.instance.set_tracing_on(True)
+            if tagging:  # and those forked since, before tracing was on
+                containerwatch.remember_tasks(self.tags)  # type: ignore[arg-type]
         except BaseException:
             self._release()
             raise
@@ -102,6 +112,8 @@ class FtraceSession:
             return
         if self.pipe.wait(timeout):
             self._drain(writer, time.monotonic() + DRAIN_BUDGET)
+        elif self._held:
+            self._drain(writer, time.monotonic())  # nothing new: held lines past HOLD go out
         self._count_lost(writer)
         if self.watch:
             self.watch.check(writer)
@@ -172,15 +184,37 @@ class FtraceSession:
         """Write what trace_pipe holds; with a deadline, return by then (the loop must
         check for a stop); without, until it is empty (tracing is off: it ends)."""
         assert self.pipe is not None
+        tagging = self.tags is not None and not isinstance(self.tags, containerwatch.Constant)
         while deadline is None or time.monotonic() < deadline:
             got = self.pipe.read_lines(4 << 20)
             if not got:
-                return
-            if self.tags is not None and not isinstance(self.tags, containerwatch.Constant):
-                got = self._tag_forks(got)
-            out = [self._format(ln) + "\n" for ln in got if ln and not lines.LOST_MARK.match(ln)]
-            if out:
-                writer.write("".join(out), len(out))
+                break
+            if tagging:
+                got = self._hold_unknown(self._held + self._tag_forks(got))
+            self._write(writer, got)
+        if self._held and (deadline is None or time.monotonic() - self._held_since > HOLD):
+            held, self._held = self._held, []
+            self._write(writer, held)  # their fork never came: written as they are
+
+    def _hold_unknown(self, got: list[str]) -> list[str]:
+        """The lines that can be tagged now; from the first line of a task neither cached nor
+        alive on, the rest waits (in order) for the next batch and its fork lines."""
+        for i, ln in enumerate(got):
+            pid = lines.pid_of(ln)
+            if pid is not None and not self.tags.knows(pid):  # type: ignore[union-attr]
+                if not self._held or got[i] != self._held[0]:
+                    self._held_since = time.monotonic()
+                elif time.monotonic() - self._held_since > HOLD:
+                    continue  # waited long enough for this one: it goes out untagged
+                self._held = got[i:]
+                return got[:i]
+        self._held = []
+        return got
+
+    def _write(self, writer: TraceWriter, got: list[str]) -> None:
+        out = [self._format(ln) + "\n" for ln in got if ln and not lines.LOST_MARK.match(ln)]
+        if out:
+            writer.write("".join(out), len(out))
 
     def _count_lost(self, writer: TraceWriter) -> None:
         assert self.instance is not None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from tracer.containers import cache, unified
 from tracer.containers.hooks import ContainerTags
 from tracer.containers.model import Container
 from tracer.containers.resolve import resolve
@@ -30,15 +31,30 @@ class ContainerWatch:
                 writer.note(f"container {c.label} exited during the trace; tracing goes on")
 
 
+def remember_tasks(tags: ContainerTags) -> set[int]:
+    """Tag every task in the traced containers now with its container, so its lines are
+    tagged even once it has exited; the tasks' ids."""
+    seen: set[int] = set()
+    for c in tags.containers:
+        found = unified.tasks(c)
+        if found is None:  # no v2 directory visible: ask the runtime (slower)
+            found = _pids_of(c)
+        for t in found:
+            cache.remember(t, c.short_id)
+        seen |= found
+    return seen
+
+
 def current_pids(tags: ContainerTags) -> set[int]:
     """The PIDs in the traced containers now (a container that is gone has none)."""
-    pids: set[int] = set()
-    for c in tags.containers:
-        try:
-            pids.update(*(r.pids for r in resolve([c.id])))
-        except TracerError:
-            pass
-    return pids
+    return set().union(*(_pids_of(c) for c in tags.containers))
+
+
+def _pids_of(c: Container) -> set[int]:
+    try:
+        return set().union(*(r.pids for r in resolve([c.id])))
+    except TracerError:
+        return set()
 
 
 class Constant:
