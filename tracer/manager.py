@@ -74,11 +74,12 @@ def get_all(subsystem: str, caps: object, mount_error: str | None = None) -> lis
     from tracer.hooks import registry
 
     hooks = registry.hooks(subsystem)
-    # without tracefs where BCC looks, --run refuses every hook: none runs here
-    names = [] if mount_error else [h.name for h in hooks if not h.why_unavailable(caps)]  # type: ignore[arg-type]
+    # every --run needs tracefs (its syscall formats, its instances): without it none runs
+    no_tracefs = mount_error or (None if getattr(caps, "tracefs", None) else caps.reason("tracefs"))  # type: ignore[attr-defined]
+    names = [] if no_tracefs else [h.name for h in hooks if not h.why_unavailable(caps)]  # type: ignore[arg-type]
     if names:
         return names
-    why = mount_error or next((h.why_unavailable(caps) for h in hooks), None)  # type: ignore[arg-type]
+    why = no_tracefs or next((h.why_unavailable(caps) for h in hooks), None)  # type: ignore[arg-type]
     sys.stderr.write(f"{subsystem} manager: no hook can run here: {why}\n")
     return [h.name for h in hooks]
 

@@ -7,7 +7,9 @@ formats only from /sys/kernel/{debug/,}tracing. So, where one of those directori
 lacks tracefs, the manager moves itself into a private mount namespace (its copy of
 every mount made private first, so nothing propagates back) and mounts tracefs
 there. tracefs is one per kernel: the same instances and events as the host's; the
-host's mounts are never changed.
+host's mounts are never changed. The cgroup v2 hierarchy, hidden the same way under the
+bound /sys (ebpf-packets attaches to it, --container reads it), is mounted there likewise
+when its directory is empty.
 """
 
 from __future__ import annotations
@@ -48,13 +50,27 @@ def missing_tracefs(sysfs: Path) -> list[Path]:
     return out
 
 
+def missing_cgroup2(sysfs: Path) -> Path | None:
+    """sysfs/fs/cgroup when it is an empty directory (a non-recursive bind hid what was
+    mounted there), so no cgroup hierarchy shows under it."""
+    top = sysfs / "fs/cgroup"
+    try:
+        if not top.is_dir() or any(top.iterdir()):
+            return None
+    except OSError:
+        return None
+    return top
+
+
 def ensure_tracefs(sysfs: Path) -> list[Path]:
-    """Mount tracefs where missing_tracefs() says, in a private mount namespace; return where.
+    """Mount tracefs where missing_tracefs() says (and cgroup2 where missing_cgroup2() says),
+    in a private mount namespace; return where.
 
     Call it before any thread starts (a namespace is changed for the calling thread only).
     Without root nothing is done: the usual errors say what is missing."""
     targets = missing_tracefs(sysfs)
-    if not targets or os.geteuid() != 0:
+    cgroup2 = missing_cgroup2(sysfs)
+    if not (targets or cgroup2) or os.geteuid() != 0:
         return []
     libc = _libc()
 
@@ -69,4 +85,6 @@ def ensure_tracefs(sysfs: Path) -> list[Path]:
     check(libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None), "make this process's mounts private")
     for t in targets:
         check(libc.mount(b"nodev", str(t).encode(), b"tracefs", 0, None), f"mount tracefs at {t}")
+    if cgroup2 is not None and libc.mount(b"cgroup2", str(cgroup2).encode(), b"cgroup2", 0, None) == 0:
+        targets.append(cgroup2)  # else: the hooks that need it say so when they run
     return targets
