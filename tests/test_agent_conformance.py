@@ -44,6 +44,8 @@ def conformance(sub: str, hook: str, env: dict[str, str], tmp: Path,
         assert got == text, f"{hook}: read {lines_read} lines, the file has {lines_in_file}"
         assert int(result["read"]) == lines_in_file
         assert text.splitlines()[-1].startswith(b"# tracer stopped: ")
+        print(f"agent replica: {hook} ({'daemonset' if wrap else 'plain'}): "
+              f"{lines_in_file} lines written, {result['read']} read")
         return text.count(b"\n"), int(result["read"])
     finally:
         if work.poll() is None:
