@@ -83,7 +83,12 @@ class FtraceSession:
     # -- EventSource -------------------------------------------------------------
 
     def start(self) -> None:
-        self.tids = tasks.task_ids_of(self.targets.pids)
+        given = set(self.opts.pids or ())
+        self.tids = tasks.task_ids_of(self.targets.pids,
+                                      frozenset(p for p in self.targets.pids if p not in given))
+        if not self.tids:  # an empty PID filter would trace every task
+            raise TracerError("every traced process exited before tracing started: run it again"
+                              " while the container has processes")
         self._known = set(self.targets.pids)
         self._rescanned = time.monotonic()
         tracefs = find_tracefs()

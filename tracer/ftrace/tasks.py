@@ -31,14 +31,16 @@ def task_ids_if_alive(pid: int) -> list[int]:
         return []
 
 
-def task_ids_of(pids: tuple[int, ...]) -> list[int]:
+def task_ids_of(pids: tuple[int, ...], may_vanish: frozenset[int] = frozenset()) -> list[int]:
     """Every task ID to put in the PID filter (processes and their threads), each once.
 
     Never ours: a container that holds the tracer would otherwise have it trace its own
-    writes, each traced write making more to write.
+    writes, each traced write making more to write. A PID of `may_vanish` (a container's
+    process: the container is the target) that is gone by now is left out; any other is
+    an error.
     """
     tids: dict[int, None] = {}
     for pid in pids:
         if pid != os.getpid():
-            tids.update(dict.fromkeys(task_ids(pid)))
+            tids.update(dict.fromkeys(task_ids_if_alive(pid) if pid in may_vanish else task_ids(pid)))
     return list(tids)
