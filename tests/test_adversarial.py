@@ -103,6 +103,8 @@ CASES = manager_cases("ebpf", "ebpf-syscalls") + manager_cases("ftrace", "ftrace
          expect="another user", prepare="handler_other"),
     Case("cli: world-writable handler file", ["trace", "{sleeper}:{tmp}/h_ww.c"],
          expect="writable by others", prepare="handler_ww"),
+    Case("cli: handler file in a directory writable by all", ["trace", "{sleeper}:{tmp}/open/h.c"],
+         expect="writable by other users", prepare="handler_open_dir"),
     Case("cli: ctl add with a superscript PID", ["ctl", "add", "²:read"], expect="is not a PID"),
     Case("cli: ctl list as non-root", ["ctl", "list"], expect="needs root", prepare="as_nobody"),
     Case("cli: run with an Arabic-Indic PID", ["run", "ftrace-sched", "--pid", "١"], expect="bad PID"),
@@ -138,6 +140,11 @@ def _prepare(step: str, tmp: Path, out: Path, env: dict) -> list[str]:
     elif step == "handler_other":
         (tmp / "h_other.c").write_text(HANDLER)
         os.chown(tmp / "h_other.c", NOBODY, NOBODY)
+    elif step == "handler_open_dir":
+        (tmp / "open").mkdir()
+        (tmp / "open").chmod(0o777)
+        (tmp / "open/h.c").write_text(HANDLER)
+        (tmp / "open/h.c").chmod(0o644)
     elif step == "handler_ww":
         (tmp / "h_ww.c").write_text(HANDLER)
         (tmp / "h_ww.c").chmod(0o666)

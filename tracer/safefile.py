@@ -84,11 +84,28 @@ def create_output(path: str | Path) -> int:
         os.close(dfd)
 
 
+def _check_parents(p: Path, what: str) -> None:
+    """Every directory above `p` must be one others cannot change entries of (as sshd's
+    StrictModes): else another user could put their file in the place of the one named."""
+    for d in reversed(p.parents):
+        try:
+            fd = os.open(d, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        except OSError as e:
+            raise TracerError(f"{what} {p}: {d}: {e.strerror}") from None
+        try:
+            check_dir(fd, d)
+        except TracerError as e:
+            raise TracerError(f"{what} {p}: {e}".replace("the trace file", "the file")) from None
+        finally:
+            os.close(fd)
+
+
 def read_trusted(path: str | Path, what: str = "file") -> tuple[Path, bytes]:
     """Read a file root will compile into the kernel, once, refusing what others control:
     a symlink, a file not owned by root or the invoking user, a group/world-writable file.
     Returns the path as given (made absolute) and the bytes that were checked."""
     p = Path(os.path.abspath(os.path.expanduser(str(path))))
+    _check_parents(p, what)
     try:
         fd = os.open(p, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK)
     except OSError as e:
