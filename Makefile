@@ -6,7 +6,7 @@ demo:
 test:
 	scripts/test.sh
 lint: setup
-	.venv/bin/ruff check tracer tests bench trace-hooks/*/manager
+	.venv/bin/ruff check tracer tests bench trace-hooks/*/manager scripts/tracer
 bench: setup
 	.venv/bin/python bench/run.py
 test-kernels: setup

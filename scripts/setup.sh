@@ -59,4 +59,5 @@ if [ ! -e "$stamp" ]; then
   rm -f .venv/.installed-*
   touch "$stamp"
 fi
-ln -sfn "$ROOT/.venv/bin/tracer" /usr/local/bin/tracer
+# the launcher that holds stop signals until they are handled (not the console script)
+ln -sfn "$ROOT/scripts/tracer" /usr/local/bin/tracer

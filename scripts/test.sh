@@ -4,7 +4,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 "$ROOT/scripts/setup.sh"
 cd "$ROOT"
-.venv/bin/ruff check tracer tests bench trace-hooks/*/manager
+.venv/bin/ruff check tracer tests bench trace-hooks/*/manager scripts/tracer
 set +e
 .venv/bin/python -m pytest -ra "$@"
 rc=$?

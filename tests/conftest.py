@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +16,13 @@ from kernel_state import leftovers  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKLOAD = Path(__file__).parent / "workload.py"
+
+# A shell starts background jobs (CI's, `make test &`) with SIGINT ignored, and an ignored signal
+# stays ignored across exec: every manager a test starts would drop a SIGINT that arrives before
+# its launcher restores the default. The agent starts its managers with SIGINT at its default,
+# since it stops them with it: so do the tests.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(autouse=True)

@@ -124,6 +124,21 @@ def _alive(pid: int) -> bool:
         return False
 
 
+def test_the_tracer_command_stopped_in_its_first_milliseconds_prints_no_traceback(workload, tmp_path):
+    """The `tracer` on PATH (scripts/tracer) holds stop signals until they are handled."""
+    w = workload()
+    rng = random.Random(7)
+    for i in range(10):
+        proc = subprocess.Popen([str(ROOT / "scripts/tracer"), "trace", f"{w.pid}:openat",
+                                 "-o", str(tmp_path / f"t{i}")], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        time.sleep(rng.uniform(0, 0.06))
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+        assert "Traceback" not in err and "KeyboardInterrupt" not in err, (i, err)
+        assert proc.returncode in (0, 130, -signal.SIGINT), (i, proc.returncode, err)
+
+
 @pytest.mark.parametrize("sub,hook", [("ftrace", "ftrace-sched"), ("ebpf", "ebpf-process")])
 def test_a_stop_signal_in_the_first_milliseconds_never_prints_a_traceback(sub, hook, workload, outdir):
     w = workload()

@@ -21,10 +21,12 @@ def _record(signum: int, frame: object) -> None:
 
 
 def catch(before: list[int] | None = None) -> None:
-    """Record stop signals from now on; `before`: those a caller caught before us."""
+    """Record stop signals from now on; `before`: those a caller caught before us. A launcher
+    may start Python with them blocked (scripts/tracer): they are let in once handled."""
     for sig in STOP_SIGNALS:
         _signal.signal(sig, _record)
     received[:0] = before or []
+    _signal.pthread_sigmask(_signal.SIG_UNBLOCK, STOP_SIGNALS)
 
 
 catch()
