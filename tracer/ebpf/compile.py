@@ -98,3 +98,14 @@ def build(text: str, cflags: list[str]) -> Any:
             return BPF(text=text, cflags=[f"-I{BPF_DIR}", "-Wno-unused-function", *cflags])
     except Exception as e:
         raise TracerError(f"BPF compile failed: {q.errors() if hasattr(q, 'text') else e}") from None
+
+
+def lost_events(bpf: Any) -> int:
+    """Events the programs of `bpf` could not queue (its per-CPU "lost" array, summed)."""
+    return sum(sum(v) for v in bpf["lost"].values()) if bpf is not None else 0
+
+
+def release(bpf: Any) -> None:
+    """Free a BCC object's programs and maps, quietly (detach what you attached first)."""
+    with Quiet():
+        bpf.cleanup()

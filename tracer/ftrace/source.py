@@ -70,6 +70,11 @@ class FtraceSession:
         else:
             self._format = (lambda ln: lines.tag(ln, self.tags)) if self.tags else str.lstrip
 
+    @property
+    def _tags_per_task(self) -> bool:
+        """Lines are tagged task by task (several containers), not all with one id."""
+        return self.tags is not None and not isinstance(self.tags, containerwatch.Constant)
+
     # -- for configure() ---------------------------------------------------------
 
     def add_dynevent(self, ev: DynEvent) -> None:
@@ -102,11 +107,11 @@ class FtraceSession:
             self._follow_forks_for_tags()
             self.pipe = self.instance.open_pipe()
             self._lost_seen = self.instance.lost_events()
-            tagging = self.tags is not None and not isinstance(self.tags, containerwatch.Constant)
-            if tagging:  # tasks forked while the instance was set up: no fork line tags them
+            # tasks forked while the instance was set up: no fork line tags them
+            if self._tags_per_task:
                 containerwatch.remember_tasks(self.tags)  # type: ignore[arg-type]
             self.instance.set_tracing_on(True)
-            if tagging:  # and those forked since, before tracing was on
+            if self._tags_per_task:  # and those forked since, before tracing was on
                 containerwatch.remember_tasks(self.tags)  # type: ignore[arg-type]
         except BaseException:
             self._release()
@@ -165,7 +170,7 @@ class FtraceSession:
         session records sched_process_fork too (and hides it when the hook did not
         ask for it). A single-container session needs none of this (Constant)."""
         assert self.instance is not None
-        if self.tags is None or isinstance(self.tags, containerwatch.Constant):
+        if not self._tags_per_task:
             return
         enabled = self.instance.read(f"events/{FORK[0]}/{FORK[1]}/enable").strip()
         if enabled != "1":
@@ -189,12 +194,11 @@ class FtraceSession:
         """Write what trace_pipe holds; with a deadline, return by then (the loop must
         check for a stop); without, until it is empty (tracing is off: it ends)."""
         assert self.pipe is not None
-        tagging = self.tags is not None and not isinstance(self.tags, containerwatch.Constant)
         while deadline is None or time.monotonic() < deadline:
             got = self.pipe.read_lines(4 << 20)
             if not got:
                 break
-            if tagging:
+            if self._tags_per_task:
                 got = self._hold_unknown(self._held + self._tag_forks(got))
             self._write(writer, got)
         if self._held and (deadline is None or time.monotonic() - self._held_since > HOLD):

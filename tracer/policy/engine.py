@@ -179,12 +179,10 @@ class PolicyEngine:
         self.attached.clear()
 
     def lost(self) -> int:
-        return sum(sum(v) for v in self.bpf["lost"].values()) if self.bpf else 0
+        return bpfc.lost_events(self.bpf)
 
     def close(self) -> None:
         if self.bpf is not None:
             self.detach()
-            q = bpfc.Quiet()
-            with q:
-                self.bpf.cleanup()
+            bpfc.release(self.bpf)
             self.bpf = None
