@@ -1,6 +1,6 @@
 """How much of strace's output our ebpf-syscalls hook reproduces, line for line.
 
-Runs bench/workload.c (compiled here with gcc) once under `strace -f -qq` and once traced
+Runs bench/workload.c (compiled here with gcc) once under `strace -f -q` and once traced
 by `trace-hooks/ebpf/manager --run ebpf-syscalls --args "--pid PID"`, cuts both traces at
 the workload's start marker (`read(0, "g", 1) = 1`), and compares each process's calls:
 
@@ -76,7 +76,8 @@ def workload_argv(exe: Path | None, command: str | None) -> list[str]:
 def run_strace(argv: list[str], out: Path) -> Path:
     _fresh_workdir()
     trace = out / "strace.txt"
-    subprocess.run(["strace", "-f", "-qq", "-o", str(trace), *argv], input=b"g",
+    # -q, not -qq: the `+++ exited with N +++` lines are compared too
+    subprocess.run(["strace", "-f", "-q", "-o", str(trace), *argv], input=b"g",
                    cwd=WORKDIR, check=False, timeout=60, stdout=subprocess.DEVNULL)
     return trace
 
@@ -121,7 +122,7 @@ _PAD = re.compile(r"\)\s+= ")
 
 
 def parse_strace(text: str) -> list[Line]:
-    """strace -f -o lines: unfinished/resumed halves joined, signals and exits dropped."""
+    """strace -f -o lines: unfinished/resumed halves joined."""
     out: list[Line] = []
     pending: dict[int, str] = {}
     for raw in text.splitlines():
@@ -129,8 +130,6 @@ def parse_strace(text: str) -> list[Line]:
         if not m:
             continue
         pid, rest = int(m.group(1)), m.group(2)
-        if rest.startswith(("---", "+++")):
-            continue
         if rest.endswith(" <unfinished ...>"):
             pending[pid] = rest[: -len(" <unfinished ...>")]
             continue
@@ -142,7 +141,7 @@ def parse_strace(text: str) -> list[Line]:
     return out
 
 
-_OURS = re.compile(r"^\S+ .* (\d+)/(\d+) (?:\S+ )?([a-z_0-9]+\(.*)$")
+_OURS = re.compile(r"^\S+ .* (\d+)/(\d+) (?:\S+ )?((?:[a-z_0-9]+\(|--- |\+\+\+ ).*)$")
 
 
 def parse_ours(text: str) -> list[Line]:
@@ -201,7 +200,16 @@ def varying(text: str) -> str:
 
 
 def _name(text: str) -> str:
+    """The call's name; for the lines of what happens to a task, what they are about."""
+    if text.startswith("--- "):
+        return "--- " + text.split()[1]  # the signal
+    if text.startswith("+++ "):
+        return "+++ end"
     return text.split("(", 1)[0]
+
+
+def _is_call(text: str) -> bool:
+    return not text.startswith(("--- ", "+++ "))
 
 
 def compare(ref: list[Line], ours: list[Line]) -> dict:
@@ -233,7 +241,7 @@ def compare(ref: list[Line], ours: list[Line]) -> dict:
                 missing += rlines[i1:i2]
                 extra += olines[j1:j2]
     return {"matched": matched, "total": total, "mismatches": mismatches, "missing": missing,
-            "extra": extra, "distinct": len({_name(t) for _, t in ref})}
+            "extra": extra, "distinct": len({_name(t) for _, t in ref if _is_call(t)})}
 
 
 def _args_of(text: str) -> tuple[str, list[str], str]:
@@ -270,6 +278,8 @@ def _args_of(text: str) -> tuple[str, list[str], str]:
 def cause(ref: str, ours: str) -> str:
     """What differs between two lines of the same call: the argument count, the first
     differing argument (by position) or the return value."""
+    if not _is_call(ref):
+        return f"{_name(ref)}: differs"
     name, ra, rr = _args_of(ref)
     _, oa, orr = _args_of(ours)
     if len(ra) != len(oa):
@@ -296,23 +306,19 @@ def report_corpus(results: dict[str, dict]) -> None:
     print(f"{'overall':<12} {matched:>9} {total:>7} {rate:>6.1f}% {len(names):>8}")
     groups: dict[str, list[tuple[str, str, str]]] = collections.defaultdict(list)
     for fam, r in results.items():
-        for _name, pairs in r["mismatches"].items():
+        for _call, pairs in r["mismatches"].items():
             for a, b in pairs:
                 groups[cause(a, b)].append((fam, a, b))
         for t in r["missing"]:
-            groups[f"{_name_of(t)}: missing from ours"].append((fam, t, ""))
+            groups[f"{_name(t)}: missing from ours"].append((fam, t, ""))
         for t in r["extra"]:
-            groups[f"{_name_of(t)}: only in ours"].append((fam, "", t))
+            groups[f"{_name(t)}: only in ours"].append((fam, "", t))
     if groups:
         print("\ndiffering lines, by cause:")
     for key in sorted(groups):
         print(f"  {key} ({len(groups[key])})")
         for fam, a, b in groups[key]:
             print(f"    [{fam}] strace: {a}\n    [{fam}] ours:   {b}")
-
-
-def _name_of(text: str) -> str:
-    return text.split("(", 1)[0]
 
 
 def run_corpus(names: list[str] | None, tmp: Path) -> dict[str, dict]:
@@ -322,11 +328,14 @@ def run_corpus(names: list[str] | None, tmp: Path) -> dict[str, dict]:
         exe = compile_corpus(src, tmp)
         out = tmp / f"{src.stem}.traces"
         out.mkdir(exist_ok=True)
-        argv = [str(exe), str(WORKDIR)]
+        # each run in a new IPC namespace: the identifiers msgget/semget/shmget return are the
+        # kernel's, counted per namespace, and would otherwise differ between the two runs
+        argv = ["unshare", "--ipc", str(exe), str(WORKDIR)]
         ref = normalize(from_marker(parse_strace(run_strace(argv, out).read_text())))
         ours = normalize(from_marker(parse_ours(run_ours(argv, out).read_text())))
         res = compare(ref, ours)
-        res["names"] = {_name(t) for _, t in ref}
+        res["names"] = {_name(t) for _, t in ref if _is_call(t)}
+        res["ref_texts"] = {t for _, t in ref}
         results[src.stem] = res
     return results
 

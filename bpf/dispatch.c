@@ -102,6 +102,29 @@ static __always_inline void user_args(struct pt_regs *regs, u64 *a)
     bpf_probe_read_kernel(&a[5], 8, &regs->r9);
 }
 
+/* rt_sigreturn's argument as strace shows it: the signal mask it restores, from the signal
+ * frame at the user's stack pointer (struct ucontext, uc_sigmask 296 bytes in). a[1] says
+ * whether it could be read. */
+#define UC_SIGMASK 296
+static __always_inline void sigreturn_mask(struct pt_regs *regs, u64 *a)
+{
+    u64 sp = 0;
+    if (!regs || bpf_probe_read_kernel(&sp, sizeof(sp), &regs->sp))
+        return;
+    a[1] = bpf_probe_read_user(&a[0], sizeof(a[0]), (void *)(sp + UC_SIGMASK)) == 0;
+}
+
+/* The user registers of the current task, in a tracepoint that does not pass them
+ * (bpf_task_pt_regs: 5.15 and later, with BTF; -DHAVE_TASK_PT_REGS says so). */
+static __always_inline struct pt_regs *user_regs(void)
+{
+#ifdef HAVE_TASK_PT_REGS
+    return (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+#else
+    return 0;
+#endif
+}
+
 /* Raw syscall tracepoint, exit only: every process of the machine runs this on every
  * syscall, so it does the least it can. On x86-64 the argument registers saved in
  * pt_regs are still the caller's at exit, so one program sees the whole call. The
@@ -214,6 +237,8 @@ struct tp_exit_rec {
         u64 a[6] = {};                                                  \
         _Pragma("unroll") for (int i = 0; i < N; i++)                   \
             a[i] = ctx->args[i];                                        \
+        if (N == 0 && ctx->nr == NR_rt_sigreturn)                       \
+            sigreturn_mask(user_regs(), a);                             \
         return record_enter(ctx, id, slot, (u32)ctx->nr, a);            \
     }
 TP_ENTER(0)
@@ -244,6 +269,8 @@ int kp_enter(struct pt_regs *ctx)
     u64 nr = 0;
     user_args(regs, a);
     bpf_probe_read_kernel(&nr, 8, &regs->orig_ax);
+    if (nr == NR_rt_sigreturn)
+        sigreturn_mask(regs, a);
     return record_enter(ctx, id, slot, (u32)nr, a);
 }
 
@@ -272,7 +299,8 @@ TRACEPOINT_PROBE(sched, sched_process_fork)
     return 0;
 }
 
-TRACEPOINT_PROBE(sched, sched_process_exit)
+/* A task ends: what was kept for it goes, and its number no longer selects a slot. */
+static __always_inline void forget_task(void)
 {
     u64 id = bpf_get_current_pid_tgid();
     u32 tid = (u32)id;
@@ -281,5 +309,13 @@ TRACEPOINT_PROBE(sched, sched_process_exit)
     u8 *slot = pid_slot.lookup(&tid);
     if (slot && *slot != SLOT_NEVER)
         *slot = 0;
+}
+
+/* With -DTASK_EVENTS, bpf/task_events.c's task_exit does this once it has recorded the end. */
+#ifndef TASK_EVENTS
+TRACEPOINT_PROBE(sched, sched_process_exit)
+{
+    forget_task();
     return 0;
 }
+#endif

@@ -151,7 +151,7 @@ static __always_inline int handle(void *ctx, u16 flags)
             continue;  /* handle_exec's and handle_iov's jobs: their loops would make this one too complex */
         } else {
             if (kind == CAP_BUF_IN)
-                len = c->args[sa];
+                len = c->args[sa] + d->fixed[i];  /* a header before the counted bytes */
             else if (kind == CAP_BUF_RET)
                 len = (flags & EV_ENTER) || c->ret <= 0 ? 0 : c->ret;
             else if (kind == CAP_FIXED)

@@ -27,7 +27,7 @@ TRACER_MAP("prog", u32, u32, enter_progs, MAX_SLOTS * NR_MAX); /* handlers run a
 TRACER_MAP("prog", u32, u32, exit_progs, MAX_SLOTS * NR_MAX);  /* handlers run at exit */
 TRACER_MAP("percpu_array", int, struct scratch_buf, scratch, 1);
 TRACER_MAP("percpu_array", int, u64, lost, 1);                /* events the buffer had no room for */
-TRACER_MAP("array", int, u64, config, 4);
+TRACER_MAP("array", int, u64, config, CFG_SIZE);
 /* cgroup v2 id -> 1 + slot: a container's processes, even those that join it later
  * (podman exec) and so descend from none of its processes. */
 TRACER_MAP("hash", u64, u8, cgroup_slot, 256);

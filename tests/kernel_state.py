@@ -14,7 +14,8 @@ TRACEFS = Path("/sys/kernel/tracing")
 # whole name where the program has BTF: compared cut).
 OUR_PROGS = {"raw_exit", "tp_exit", "kp_enter", "kp_exit", "handle_enter", "handle_exit",
              "handle_exec", "handle_exec_exi", "tracepoint__sch",
-             "raw_enter", "handle_iov", "sum_enter", "sum_exit"} | {f"tp_enter{n}" for n in range(7)}
+             "raw_enter", "handle_iov", "sum_enter", "sum_exit", "task_exit", "sig_deliver",
+             "sig_generate"} | {f"tp_enter{n}" for n in range(7)}
 USER_PREFIX = "tracer_h_"  # user handler files' programs (bpf/api.h)
 POLICY_PREFIX = "pol_"  # TracingPolicy programs (bpf/policy_hook.h)
 PACKET_PREFIX = "tracer_pkt"  # ebpf-packets: its programs, and the names of its tc filters

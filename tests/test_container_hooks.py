@@ -35,7 +35,8 @@ def test_trace_a_container_by_name(sub, hook, busybox_container, outdir):  # noq
     tagged = [ln for ln in lines if c.short_id in ln]
     assert tagged, lines[:5]
     if sub == "ebpf":
-        shape = rf"^\d+\.\d{{9}} \S+ \d+/\d+ {c.short_id} \w+\("
+        # calls, and signal and exit lines (--- SIGCHLD {...} ---, +++ exited with 0 +++)
+        shape = rf"^\d+\.\d{{9}} \S+ \d+/\d+ {c.short_id} (\w+\(|--- SIG|\+\+\+ )"
         assert all(re.match(shape, ln) for ln in tagged), tagged[:3]
         assert any(re.match(rf"^\S+ cat \d+/\d+ {c.short_id} ", ln) for ln in tagged)
     else:

@@ -185,6 +185,6 @@ def test_strings_up_to_4k_then_marked_cut(harness):
     p.communicate("go\n")
     line = next(ln for ln in of_pid(h.read(), p.pid) if "aaaa" in ln)
     shown = line.split('"')[1]
-    # STR_MAX (4096) bytes kept, then marked cut: a longer string than any path the kernel takes
-    assert (len(shown), line[line.index(shown) + len(shown):][:6]) == (4096, '"..., ')
+    # a path is shown as strace does: PATH_MAX - 1 (4095) characters, then marked cut
+    assert (len(shown), line[line.index(shown) + len(shown):][:6]) == (4095, '"..., ')
     assert line.endswith("= -1 ENAMETOOLONG (File name too long)")

@@ -131,6 +131,24 @@ static void corpus(void)
         syscall(SYS_exit_group, 1);
     }
     syscall(SYS_wait4, pid, &status, 0, NULL);
+    /* a child killed by a signal it does not handle, taken when it unblocks it */
+    pid = syscall(SYS_fork);
+    if (pid == 0) {
+        uint64_t term = 1UL << (SIGTERM - 1);
+        syscall(SYS_rt_sigprocmask, SIG_BLOCK, &term, NULL, 8);
+        syscall(SYS_kill, syscall(SYS_getpid), SIGTERM);
+        syscall(SYS_rt_sigprocmask, SIG_UNBLOCK, &term, NULL, 8);
+        syscall(SYS_exit_group, 1);
+    }
+    syscall(SYS_wait4, pid, &status, 0, NULL);
+    /* and one killed by its own fault (not dumpable: no core file) */
+    pid = syscall(SYS_fork);
+    if (pid == 0) {
+        syscall(SYS_prctl, PR_SET_DUMPABLE, 0, 0, 0, 0);
+        *(volatile int *)BAD = 1;
+        syscall(SYS_exit_group, 1);
+    }
+    syscall(SYS_wait4, pid, &status, 0, NULL);
     syscall(SYS_kill, 999999, 0);
     syscall(SYS_tkill, 999999, SIGTERM);
     syscall(SYS_tgkill, 999999, 999999, SIGUSR1);

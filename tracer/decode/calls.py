@@ -394,6 +394,8 @@ PRINTERS: dict[str, Builder] = {
     "sembufs": _blob(P.sembufs, P.sembufs), "reboot_magic": _m(F.REBOOT_MAGIC.render),
     "reboot_cmd": _m(F.REBOOT_CMD.render), "hostname": _hostname,
     "arch_prctl_arg": _arch_prctl_arg,
+    "msgbuf": _blob(P.msgbuf, P.msgbuf), "msgbuf_out": _blob(P.msgbuf, P.msgbuf, _ok),
+    "io_uring_register_op": _m(F.IORING_REGISTER.render), "quotactl_cmd": _m(F.quotactl_cmd),
     "fan_init_flags": _m(F.FAN_INIT.render), "landlock_flags": _m(F.LANDLOCK.render),
 }
 
@@ -414,6 +416,9 @@ CUSTOM_RET: dict[str, Callable[[tuple, Any, dict, frozenset], str | None]] = {
 # whole argument lists strace prints its own way: (args, ret, blobs, trunc) -> texts
 CUSTOM: dict[str, Callable[[tuple, Any, dict, frozenset], list[str]]] = {
     "prctl": P.prctl_args,
+    # the mask it restores, when the BPF side could read it (args[1]) from the signal frame
+    "rt_sigreturn": lambda a, r, b, t: [f"{{mask={S.sigset_text(a[0].to_bytes(8, 'little'))}}}"]
+    if a[1] == 1 else [],
 }
 
 
@@ -489,6 +494,15 @@ def _reboot_shown(a: tuple) -> range:
     return range(4) if a[2] & 0xFFFFFFFF == 0xA1B2C3D4 else range(3)  # RESTART2 takes a command line
 
 
+def _mremap_shown(a: tuple) -> range:
+    """The new address only when the call is told to move the mapping there."""
+    return range(5) if a[3] & 3 == 3 else range(4)  # MREMAP_MAYMOVE|MREMAP_FIXED
+
+
+def _membarrier_shown(a: tuple) -> range:
+    return range(3) if a[1] & 1 else range(2)  # the CPU only with MEMBARRIER_CMD_FLAG_CPU
+
+
 def _mq_open_shown(a: tuple) -> range:
     return range(4) if a[1] & os.O_CREAT else range(2)
 
@@ -497,4 +511,5 @@ SHOWN: dict[str, Callable[[tuple], range | tuple[int, ...]]] = {
     "open": _open_shown(2), "openat": _open_shown(3), "fcntl": _fcntl_shown, "futex": _futex_shown,
     "ioctl": _ioctl_shown, "mknod": _mknod_shown(1), "mknodat": _mknod_shown(2),
     "preadv2": _rw2_shown, "pwritev2": _rw2_shown, "reboot": _reboot_shown, "mq_open": _mq_open_shown,
+    "mremap": _mremap_shown, "membarrier": _membarrier_shown,
 }

@@ -173,7 +173,8 @@ RENAME_FLAGS = Flags([("RENAME_NOREPLACE", 1), ("RENAME_EXCHANGE", 2), ("RENAME_
 PROT = Flags(_lookup(["PROT_READ", "PROT_WRITE", "PROT_EXEC", "PROT_SEM", "PROT_GROWSDOWN",
                       "PROT_GROWSUP"], {"PROT_SEM": 8, "PROT_GROWSDOWN": 0x01000000,
                                         "PROT_GROWSUP": 0x02000000}, mmap), zero="PROT_NONE")
-_MAP_TYPE = Enum([("MAP_SHARED", 1), ("MAP_PRIVATE", 2), ("MAP_SHARED_VALIDATE", 3)], hex_unknown=True)
+_MAP_TYPE = Enum([("MAP_FILE", 0), ("MAP_SHARED", 1), ("MAP_PRIVATE", 2), ("MAP_SHARED_VALIDATE", 3)],
+                 hex_unknown=True)
 MAP_FLAGS = Flags([("MAP_FIXED", 0x10), ("MAP_ANONYMOUS", 0x20), ("MAP_32BIT", 0x40),
                    ("MAP_NORESERVE", 0x4000), ("MAP_POPULATE", 0x8000), ("MAP_NONBLOCK", 0x10000),
                    ("MAP_GROWSDOWN", 0x100), ("MAP_DENYWRITE", 0x800), ("MAP_EXECUTABLE", 0x1000),
@@ -183,15 +184,16 @@ _MAP_HUGE_SHIFT = 26
 
 
 def mmap_flags(v: int) -> str:
-    """MAP_PRIVATE|MAP_FIXED|...: the mapping type, the flags in strace's order, the page size."""
-    parts = [_MAP_TYPE.render(v & 3)] if v & 3 else []
+    """MAP_PRIVATE|MAP_FIXED|...: the mapping type (MAP_FILE when none), the flags in strace's
+    order, the page size."""
+    parts = [_MAP_TYPE.render(v & 3)]
     huge = (v >> _MAP_HUGE_SHIFT) & 0x3F
     rest = v & ~3 & ~(0x3F << _MAP_HUGE_SHIFT)
     if rest:
         parts.append(MAP_FLAGS.render(rest))
     if huge:
         parts.append(f"{huge}<<MAP_HUGE_SHIFT")
-    return "|".join(parts) or "0"
+    return "|".join(parts)
 
 
 MADV = Enum(_lookup(["MADV_NORMAL", "MADV_RANDOM", "MADV_SEQUENTIAL", "MADV_WILLNEED", "MADV_DONTNEED",
@@ -210,7 +212,7 @@ AF = Enum([(n, int(getattr(socket, n))) for n in
             "AF_NETLINK", "AF_PACKET", "AF_ECONET", "AF_ATMSVC", "AF_RDS", "AF_IRDA", "AF_PPPOX",
             "AF_WANPIPE", "AF_LLC", "AF_CAN", "AF_TIPC", "AF_BLUETOOTH", "AF_IUCV", "AF_RXRPC",
             "AF_ISDN", "AF_PHONET", "AF_IEEE802154", "AF_CAIF", "AF_ALG", "AF_NFC", "AF_VSOCK",
-            "AF_KCM", "AF_QIPCRTR", "AF_SMC", "AF_XDP"] if hasattr(socket, n)])
+            "AF_KCM", "AF_QIPCRTR", "AF_SMC", "AF_XDP"] if hasattr(socket, n)], unknown="AF_???")
 SOCK_TYPE = Enum(_lookup(["SOCK_STREAM", "SOCK_DGRAM", "SOCK_RAW", "SOCK_RDM", "SOCK_SEQPACKET",
                           "SOCK_DCCP", "SOCK_PACKET"], {"SOCK_DCCP": 6, "SOCK_PACKET": 10}, socket))
 SOCK_FLAGS = Flags(_lookup(["SOCK_CLOEXEC", "SOCK_NONBLOCK"], {}, socket))
@@ -540,3 +542,29 @@ FAN_INIT = Flags([("FAN_CLOEXEC", 1), ("FAN_NONBLOCK", 2), ("FAN_CLASS_CONTENT",
                   ("FAN_REPORT_TID", 0x100), ("FAN_REPORT_FID", 0x200), ("FAN_REPORT_DIR_FID", 0x400),
                   ("FAN_REPORT_NAME", 0x800)], zero="FAN_CLASS_NOTIF", unknown="FAN_???")
 LANDLOCK = Flags([("LANDLOCK_CREATE_RULESET_VERSION", 1)], unknown="LANDLOCK_CREATE_RULESET_???")
+
+
+IORING_REGISTER = Enum([(f"IORING_{n}", v) for v, n in enumerate([
+    "REGISTER_BUFFERS", "UNREGISTER_BUFFERS", "REGISTER_FILES", "UNREGISTER_FILES",
+    "REGISTER_EVENTFD", "UNREGISTER_EVENTFD", "REGISTER_FILES_UPDATE", "REGISTER_EVENTFD_ASYNC",
+    "REGISTER_PROBE", "REGISTER_PERSONALITY", "UNREGISTER_PERSONALITY", "REGISTER_RESTRICTIONS",
+    "REGISTER_ENABLE_RINGS", "REGISTER_FILES2", "REGISTER_FILES_UPDATE2", "REGISTER_BUFFERS2",
+    "REGISTER_BUFFERS_UPDATE", "REGISTER_IOWQ_AFF", "UNREGISTER_IOWQ_AFF",
+    "REGISTER_IOWQ_MAX_WORKERS", "REGISTER_RING_FDS", "UNREGISTER_RING_FDS",
+    "REGISTER_PBUF_RING", "UNREGISTER_PBUF_RING", "REGISTER_SYNC_CANCEL",
+    "REGISTER_FILE_ALLOC_RANGE"])], unknown="IORING_REGISTER_???")
+
+# quotactl's command is QCMD(subcommand, quota type): the subcommand above 8 bits, the type below
+_Q_SUBCMD = Enum([("Q_SYNC", 0x800001), ("Q_QUOTAON", 0x800002), ("Q_QUOTAOFF", 0x800003),
+                  ("Q_GETFMT", 0x800004), ("Q_GETINFO", 0x800005), ("Q_SETINFO", 0x800006),
+                  ("Q_GETQUOTA", 0x800007), ("Q_SETQUOTA", 0x800008), ("Q_GETNEXTQUOTA", 0x800009),
+                  ("Q_XQUOTAON", 0x5801), ("Q_XQUOTAOFF", 0x5802), ("Q_XGETQUOTA", 0x5803),
+                  ("Q_XSETQLIM", 0x5804), ("Q_XGETQSTAT", 0x5805), ("Q_XQUOTARM", 0x5806),
+                  ("Q_XQUOTASYNC", 0x5807), ("Q_XGETQSTATV", 0x5808), ("Q_XGETNEXTQUOTA", 0x5809)],
+                 unknown="Q_???")
+_Q_TYPE = Enum([("USRQUOTA", 0), ("GRPQUOTA", 1), ("PRJQUOTA", 2)], unknown="???QUOTA")
+
+
+def quotactl_cmd(v: int) -> str:
+    """QCMD(Q_GETQUOTA, USRQUOTA)."""
+    return f"QCMD({_Q_SUBCMD.render(v >> 8)}, {_Q_TYPE.render(v & 0xFF)})"

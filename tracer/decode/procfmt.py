@@ -99,23 +99,44 @@ def _ticks(v: int) -> str:
     return f"{v} /* {v // 100}.{v % 100:02d} s */" if v else "0"
 
 
+# si_code names of the signals the kernel raises on a fault, and their si_addr
+FAULT_CODES = {
+    4: ["ILL_ILLOPC", "ILL_ILLOPN", "ILL_ILLADR", "ILL_ILLTRP", "ILL_PRVOPC", "ILL_PRVREG", "ILL_COPROC",
+        "ILL_BADSTK"],
+    5: ["TRAP_BRKPT", "TRAP_TRACE", "TRAP_BRANCH", "TRAP_HWBKPT"],
+    7: ["BUS_ADRALN", "BUS_ADRERR", "BUS_OBJERR", "BUS_MCEERR_AR", "BUS_MCEERR_AO"],
+    8: ["FPE_INTDIV", "FPE_INTOVF", "FPE_FLTDIV", "FPE_FLTOVF", "FPE_FLTUND", "FPE_FLTRES",
+        "FPE_FLTINV", "FPE_FLTSUB"],
+    11: ["SEGV_MAPERR", "SEGV_ACCERR", "SEGV_BNDERR", "SEGV_PKUERR"],
+}
+
+
 def siginfo(b: bytes) -> str:
     signo, _errno, code = struct.unpack_from("<iii", b)
     if signo == 0:
         return "{}"
     out = [f"si_signo={F.signame(signo)}"]
+    faults = FAULT_CODES.get(signo)
     if signo == 17 and code > 0:  # SIGCHLD from the kernel
         pid, uid, status = struct.unpack_from("<iIi", b, 16)
         utime, stime = struct.unpack_from("<qq", b, 32)
         st = F.signame(status) if code in (2, 3, 4, 5) else str(status)
         out += [f"si_code={CLD.get(code, code)}", f"si_pid={pid}", f"si_uid={uid}", f"si_status={st}",
                 f"si_utime={_ticks(utime)}", f"si_stime={_ticks(stime)}"]
+    elif faults and 0 < code <= len(faults):  # raised by the fault itself: where it happened
+        addr = struct.unpack_from("<Q", b, 16)[0]
+        out += [f"si_code={faults[code - 1]}", f"si_addr={hex(addr) if addr else 'NULL'}"]
     else:
         out.append(f"si_code={SI.get(code, code)}")
         if code <= 0 or code == 0x80:
             pid, uid = struct.unpack_from("<iI", b, 16)
             out += [f"si_pid={pid}", f"si_uid={uid}"]
     return "{" + ", ".join(out) + "}"
+
+
+def msgbuf(b: bytes) -> str:
+    """struct msgbuf: {mtype=1, mtext="hi\\0"}."""
+    return f"{{mtype={int.from_bytes(b[:8], 'little', signed=True)}, mtext={quote(b[8:])}}}"
 
 
 # -- resource usage, scheduling ------------------------------------------------------------

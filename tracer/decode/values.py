@@ -136,6 +136,7 @@ def blob(name: str, i: int, show: Callable[[bytes], str], value: Callable[[bytes
     return Arg(name, txt, val)
 
 
+PATH_MAX = 4096
 _quoted_path = cached(quote_path)  # the same paths recur (libraries, config files)
 
 
@@ -145,7 +146,11 @@ def path(name: str, i: int) -> Arg:
         d = b.get(i)
         if d is None:
             return hex(a[i]) if a[i] else "NULL"
-        return quote_path(d, True) if i in t else _quoted_path(d)
+        # PATH_MAX counts the NUL: strace shows at most PATH_MAX - 1 characters of a path,
+        # marked cut when it has more
+        if i in t or len(d) >= PATH_MAX:
+            return quote_path(d[:PATH_MAX - 1], True)
+        return _quoted_path(d)
 
     def val(a: tuple, r: Any, b: dict, t: frozenset) -> Any:
         d = b.get(i)

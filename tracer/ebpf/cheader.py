@@ -28,7 +28,9 @@ def generated() -> str:
            "#ifndef TRACER_GENERATED_H", "#define TRACER_GENERATED_H"]
     out += [f"#define CAP_{name} {v}" for name, v in types.KINDS.items()]
     out += [f"#define CAPW_ENTRY {types.ENTRY}", f"#define CAPW_EXIT {types.EXIT}",
-            f"#define EV_ENTER {record.EV_ENTER}"]
+            f"#define EV_ENTER {record.EV_ENTER}", f"#define EV_SIGNAL {record.EV_SIGNAL}",
+            f"#define EV_EXIT {record.EV_EXIT}", f"#define EV_LATE {record.EV_LATE}",
+            f"#define EV_SENT {record.EV_SENT}"]
     for c in desc.all_calls():
         if c.flags & {desc.EXEC, desc.FORK, desc.NO_RETURN, desc.SIGRETURN}:
             out.append(f"#define NR_{c.name} {c.nr}")

@@ -93,6 +93,10 @@ class Consumer:
                 break
             if not text and time.monotonic() > stuck:  # a record never committed
                 break
+        self.lines.flush()
+        text, n = self.lines.take()
+        if text:
+            writer.write(text, n)
         self.check_lost(writer, force=True)
 
     def close(self) -> None:

@@ -14,6 +14,7 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from tracer.ebpf import btf
 from tracer.ebpf import compile as bpfc
 from tracer.errors import TracerError, quote
 from tracer.syscalls import desc, specs
@@ -21,6 +22,11 @@ from tracer.syscalls.table import NR_MAX, Syscall
 
 MAX_SLOTS = 64
 CFG_DEFAULT, CFG_CGROUPS, CFG_FOLLOW = 0, 1, 2
+# config index -> the task_struct member whose offset bpf/task_events.c reads there
+CFG_TASK_FIELDS = {3: "exit_code", 4: "pid", 5: "tgid", 6: "comm", 7: "__state"}
+# raw tracepoint -> program of bpf/task_events.c: the signals and ends of traced tasks
+TASK_EVENTS = {"sched_process_exit": "task_exit", "signal_deliver": "sig_deliver",
+               "signal_generate": "sig_generate"}
 SLOT_NEVER = 255
 FRONT_ENDS = {  # mode -> (entry function, exit function)
     # raw mode: every call is seen at exit; the entry tracepoints serve only the calls
@@ -76,12 +82,14 @@ class Dispatcher:
 
     def load(self) -> None:
         entry_type, exit_type = self.prog_types()
-        flags = [f"-DNR_MAX={NR_MAX}", f"-DMAX_SLOTS={MAX_SLOTS}"]
+        flags = [f"-DNR_MAX={NR_MAX}", f"-DMAX_SLOTS={MAX_SLOTS}", "-DTASK_EVENTS"]
+        if btf.task_pt_regs():
+            flags.append("-DHAVE_TASK_PT_REGS")
         if self.floor:
             flags.append("-DTRACER_FLOOR")
         if self.ringbuf:
             flags += ["-DUSE_RINGBUF", f"-DRINGBUF_PAGES={_pow2_pages(self.buffer_size)}"]
-        text = bpfc.source("dispatch.c", "handlers.c", *self.extra_sources)
+        text = bpfc.source("dispatch.c", "handlers.c", "task_events.c", *self.extra_sources)
         self.bpf = bpfc.build(text, flags)
         q = bpfc.Quiet()
         try:
@@ -106,6 +114,25 @@ class Dispatcher:
         cfg = self.bpf["config"]
         self.bpf["pid_slot"][ct.c_int(os.getpid())] = ct.c_uint8(SLOT_NEVER)  # never trace ourselves
         cfg[ct.c_int(CFG_FOLLOW)] = ct.c_uint64(1 if self.follow else 0)
+        self._load_task_events()
+
+    def _load_task_events(self) -> None:
+        """Signal and exit records; task_exit also forgets the tasks that end (-DTASK_EVENTS)."""
+        from bcc import BPF
+
+        found = btf.offsets("task_struct", (*CFG_TASK_FIELDS.values(), "state"))
+        found.setdefault("__state", found.get("state", 0))  # named state before Linux 5.14
+        cfg = self.bpf["config"]
+        for k, member in CFG_TASK_FIELDS.items():
+            cfg[ct.c_int(k)] = ct.c_uint64(found.get(member, 0))
+        q = bpfc.Quiet()
+        try:
+            with q:
+                for fn in TASK_EVENTS.values():
+                    self.bpf.load_func(fn, BPF.RAW_TRACEPOINT)
+        except Exception as e:
+            self.close()
+            raise TracerError(f"the kernel refused a BPF program ({e}): {q.errors()}") from None
 
     def load_func(self, name: str, entry: bool = False) -> int:
         """Load one more handler function of the compiled object (a user handler)."""
@@ -200,6 +227,10 @@ class Dispatcher:
                 if raw and "*" not in self.attached:
                     self.bpf.attach_raw_tracepoint(tp="sys_exit", fn_name=exit_)
                     self.attached.add("*")
+                if "*task" not in self.attached:
+                    self.attached.add("*task")
+                    for tp, fn in TASK_EVENTS.items():
+                        self.bpf.attach_raw_tracepoint(tp=tp, fn_name=fn)
                 if raw and self.timing and "*enter" not in self.attached:
                     self.bpf.attach_raw_tracepoint(tp="sys_enter", fn_name="raw_enter")
                     self.attached.add("*enter")
@@ -235,6 +266,8 @@ class Dispatcher:
                 steps.append(lambda: self.bpf.detach_raw_tracepoint(tp="sys_exit"))
             elif key == "*enter":
                 steps.append(lambda: self.bpf.detach_raw_tracepoint(tp="sys_enter"))
+            elif key == "*task":
+                steps += [lambda tp=tp: self.bpf.detach_raw_tracepoint(tp=tp) for tp in TASK_EVENTS]
             elif self.mode == "kprobe":
                 steps.append(lambda k=key: self.bpf.detach_kprobe(event=f"__x64_sys_{k}"))
                 steps.append(lambda k=key: self.bpf.detach_kretprobe(event=f"__x64_sys_{k}"))

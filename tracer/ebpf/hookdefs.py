@@ -53,7 +53,9 @@ HOOKS = (
         name="ebpf-syscalls", subsystem="ebpf",
         summary="every syscall of the traced processes, decoded like strace -f",
         traces="all syscalls (or those of --syscalls) of the traced PIDs and their children:"
-               " TIMESTAMP COMM PID/TID NAME(ARGS) = RET [ERRNO (message)]",
+               " TIMESTAMP COMM PID/TID NAME(ARGS) = RET [ERRNO (message)]; and, as strace shows"
+               " them, the signals a task gets (--- SIGCHLD {si_signo=...} ---) and its end"
+               " (+++ exited with N +++, +++ killed by SIGSEGV +++)",
         runner=run, options=(SYSCALLS_OPT,), requires=NEEDS, mechanism=mechanism,
         example='./manager --run ebpf-syscalls --args "--pid 1234 --syscalls openat,read"',
     ),

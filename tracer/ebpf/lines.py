@@ -7,11 +7,13 @@ comm strings are cached, and records without captured memory skip blob parsing.
 from __future__ import annotations
 
 import json
+import struct
 import time
 from typing import Any, Callable
 
 from tracer import decode
-from tracer.ebpf.record import EV_ENTER, HEADER, blobs_at
+from tracer.decode import taskfmt
+from tracer.ebpf.record import EV_ENTER, EV_EXIT, EV_LATE, EV_SENT, EV_SIGNAL, HEADER, blobs_at
 from tracer.syscalls import desc, specs
 from tracer.syscalls.table import SyscallTable
 from tracer.views.strace import StraceLines
@@ -26,6 +28,7 @@ PAIRED = EXEC_NRS | frozenset(c.nr for c in desc.all_calls() if specs.compile_ca
                               and not c.has(desc.NO_RETURN))
 ENTRY_KEY = 8  # entry-time captures are handed to the decoders at argument index + 8
 CALL_CACHE = 1 << 16  # formatted calls and line prefixes kept; cleared when full
+SIGINFO = struct.Struct("<6Q")  # a signal record's siginfo, in its args
 
 
 def formatters(table: SyscallTable, as_json: bool) -> dict[int, Callable]:
@@ -50,6 +53,12 @@ class LineMaker:
         self.calls: dict[tuple, str] = {}  # (nr, ret, args) -> text, for records without memory
         self.prefixes: dict[tuple, str] = {}  # (pid, tid, comm) -> " comm pid/tid "
         self.entered: dict[int, tuple] = {}  # tid -> execve record waiting for its return
+        # tid -> lines of signals the kernel dropped when they were sent, each with whether it
+        # goes after the task's next call (it was blocked in it) or before (it was running):
+        # where strace, which makes the kernel keep them, reports them
+        self.late: dict[int, list[tuple[bool, str]]] = {}
+        self.ending: dict[int, int] = {}  # tid -> status its exit/exit_group asked for
+        self.sent: dict[tuple[int, int], tuple] = {}  # (tgid, signal) -> siginfo, not yet taken
         self.wall = time.time_ns() - time.monotonic_ns()  # bpf_ktime_get_ns is CLOCK_MONOTONIC
         self.out: list[str] = []
         self.count = 0
@@ -75,12 +84,12 @@ class LineMaker:
             return
         unpack = HEADER.unpack_from
         out = self.out
-        calls, prefixes, fmts, wall = self.calls, self.prefixes, self.fmt, self.wall
+        calls, prefixes, fmts, wall, late = self.calls, self.prefixes, self.fmt, self.wall, self.late
         n = 0
         for off in offs:
             (ts, pid, tid, _cg, ret, a0, a1, a2, a3, a4, a5, nr, flags, _size, nblobs,
              comm, _ts_exit) = unpack(buf, off)
-            if flags or nblobs or nr in PAIRED:
+            if flags or nblobs or nr in PAIRED or late:
                 self._one(buf, off)
                 continue
             key = (nr, ret, a0, a1, a2, a3, a4, a5)
@@ -112,6 +121,11 @@ class LineMaker:
         (ts, pid, tid, cgroup, ret, a0, a1, a2, a3, a4, a5, nr, flags, _size, nblobs,
          comm, ts_exit) = HEADER.unpack_from(buf, off)
         args = (a0, a1, a2, a3, a4, a5)
+        if flags & (EV_SIGNAL | EV_EXIT | EV_SENT):
+            self._task_event(ts, pid, tid, cgroup, flags, nr, ret, args, comm)
+            return
+        if tid in self.late:
+            self._flush_late(tid, before_call=True)
         if nblobs:
             blobs, trunc = blobs_at(buf, off + HEADER.size, nblobs)
         else:
@@ -121,6 +135,7 @@ class LineMaker:
             if sc is None or sc.name not in NORETURN:
                 self.entered[tid] = (nr, args, blobs, trunc)  # printed when the call returns
                 return
+            self.ending[tid] = (a0 & 0xFF) << 8
             ret = None
         elif nr in PAIRED:
             held = self.entered.pop(tid, None)
@@ -155,6 +170,73 @@ class LineMaker:
             tag = self._tag(pid, cgroup) if self.container_of else ""
             self.out.append(f"{stamp} {name} {pid}/{tid}{tag} {call}\n")
         self.count += 1
+        if tid in self.late:
+            self._flush_late(tid)
+
+    def _flush_late(self, tid: int, before_call: bool = False) -> None:
+        """The held signal lines of `tid`: all of them, or (`before_call`) those that precede
+        its next call."""
+        held = self.late.pop(tid)
+        if before_call:
+            now = [line for after, line in held if not after]
+            rest = [(after, line) for after, line in held if after]
+            if rest:
+                self.late[tid] = rest
+        else:
+            now = [line for _, line in held]
+        self.out.extend(now)
+        self.count += len(now)
+
+    def _task_event(self, ts: int, pid: int, tid: int, cgroup: int, flags: int, nr: int, ret: int,
+                    args: tuple, comm: bytes) -> None:
+        """A signal the task got (nr, with its siginfo in args) or its end (ret: its status)."""
+        if flags & EV_SENT:  # shown only if the task dies of it before taking it
+            self.sent[(pid, nr)] = args
+            return
+        if flags & EV_SIGNAL:
+            self.sent.pop((pid, nr), None)
+            line = self._task_line(ts, pid, tid, cgroup, comm, *self._signal(nr, args), gone=False)
+            if flags & EV_LATE:  # ret: whether the task was blocked (in a call) when it was sent
+                self.late.setdefault(tid, []).append((ret == 1, line))
+                return
+            self.out.append(line)
+            self.count += 1
+            return
+        status = ret if ret >= 0 else self.ending.get(tid)
+        self.ending.pop(tid, None)
+        if tid in self.late:  # its last signals come before its end
+            self._flush_late(tid)
+        if status is not None and status & 0x7F:
+            # killed by a signal the kernel never delivered as such (a fatal one is turned
+            # into SIGKILL at once when nobody traces the task the strace way)
+            args = self.sent.pop((pid, status & 0x7F), None)
+            if args is not None:
+                self.out.append(self._task_line(ts, pid, tid, cgroup, comm,
+                                                 *self._signal(status & 0x7F, args), gone=False))
+                self.count += 1
+        self.out.append(self._task_line(ts, pid, tid, cgroup, comm, taskfmt.exit_text(status),
+                                         taskfmt.exit_json(status), gone=True))
+        self.count += 1
+        if pid == tid:
+            self.sent = {k: v for k, v in self.sent.items() if k[0] != pid}
+
+    @staticmethod
+    def _signal(sig: int, args: tuple) -> tuple[str, dict]:
+        info = SIGINFO.pack(*args)
+        return taskfmt.signal_text(sig, info), taskfmt.signal_json(sig, info)
+
+    def _task_line(self, ts: int, pid: int, tid: int, cgroup: int, comm: bytes, text: str, obj: dict,
+                   gone: bool) -> str:
+        if self.strace is not None:
+            return self.strace.task_line(ts + self.wall, pid, tid, text, gone)
+        stamp = "%d.%09d" % divmod(ts + self.wall, 1_000_000_000)  # noqa: UP031
+        tag = self._tag(pid, cgroup) if self.container_of else ""
+        name = self._comm(comm)
+        if self.as_json:
+            cid = tag.strip()
+            return json.dumps({"timestamp": stamp, "comm": name, "pid": pid, "tid": tid,
+                               **({"container": cid} if cid else {}), **obj}) + "\n"
+        return f"{stamp} {name} {pid}/{tid}{tag} {text}\n"
 
     def _strace(self, ts: int, ts_exit: int, pid: int, tid: int, nr: int, args: tuple,
                 ret: int | None, blobs: dict, trunc: frozenset) -> None:
@@ -166,13 +248,13 @@ class LineMaker:
         dur = ts_exit - ts if ret is not None and ts_exit else None
         self.out.append(self.strace.call(ts + self.wall, dur, pid, tid, name, call))
         self.count += 1
-        if ret is None and name in NORETURN:  # the process (exit_group) or thread (exit) ends
-            status = args[0] & 0xFF
-            if name == "exit":
-                self.out.append(self.strace.exited(ts + self.wall, tid, tid, status))
-                self.strace.thread_gone(pid, tid)
-            else:
-                self.out.append(self.strace.exited(ts + self.wall, pid, tid, status))
+        if tid in self.late:
+            self._flush_late(tid)
+
+    def flush(self) -> None:
+        """Lines still held (signals of tasks that made no call since): at the end of a trace."""
+        for tid in list(self.late):
+            self._flush_late(tid)
 
     def take(self) -> tuple[str, int]:
         """The text collected so far and how many events it holds."""

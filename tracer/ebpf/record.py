@@ -15,6 +15,12 @@ BLOB_FIELDS = (("arg", "B"), ("kind", "B"), ("trunc", "B"), ("pad", "x"), ("len"
 HEADER = struct.Struct("<" + "".join(f for _, f in EVENT_FIELDS))
 BLOB = struct.Struct("<" + "".join(f for _, f in BLOB_FIELDS))
 EV_ENTER = 1  # event flag: emitted at syscall entry (no return value)
+# records about a task rather than a call (bpf/task_events.c): `nr` is the signal and `args` its
+# siginfo; or `ret` is the exit code as wait(2) reports it (-1: unknown)
+EV_SIGNAL = 2
+EV_EXIT = 4
+EV_LATE = 8  # a signal the kernel dropped when it was sent: shown after the task's next call
+EV_SENT = 16  # a signal sent to the task, to be delivered (shown if the task dies of it untaken)
 assert HEADER.size == 112
 
 

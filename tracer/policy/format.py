@@ -303,6 +303,9 @@ class PolicyLines:
         return json.dumps({key: body, "node_name": self.node,
                            "time": t.strftime("%Y-%m-%dT%H:%M:%S.%fZ")}) + "\n"
 
+    def flush(self) -> None:
+        """At the end of a trace: nothing is held back here (the consumer's interface)."""
+
     def take(self) -> tuple[str, int]:
         text, n = "".join(self.out), self.count
         self.out.clear()

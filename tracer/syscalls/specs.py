@@ -36,7 +36,7 @@ class Capture:
     kind: int = NONE
     size: int = 0  # BUF_IN/LENPTR/IOV/ARRAY/BITS: index of the length argument; FIXED: bytes
     when: int = EXIT
-    elem: int = 0  # ARRAY/ARRAY_RET: bytes per element; BITS: most bytes
+    elem: int = 0  # ARRAY/ARRAY_RET: bytes per element; BITS: most bytes; BUF_IN: bytes more
 
 
 @dataclass(frozen=True)

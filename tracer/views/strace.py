@@ -59,15 +59,12 @@ class StraceLines:
             self._seen(int(ret), int(ret))  # strace counts the child from its creation
         return line + "\n"
 
-    def exited(self, at_ns: int, pid: int, tid: int, status: int) -> str:
-        """`+++ exited with N +++` for a process ending; its tasks are no longer traced."""
+    def task_line(self, at_ns: int, pid: int, tid: int, text: str, gone: bool) -> str:
+        """`--- SIGCHLD {...} ---`, or `+++ exited with N +++` for a task that ended (`gone`):
+        strace stops counting it then."""
         self._seen(pid, tid)
-        line = f"{self.prefix(tid)}{stamp(at_ns)} +++ exited with {status & 0xFF} +++\n"
-        for t in self.threads.pop(pid, {tid}):
-            self.live.discard(t)
-        self.live.discard(tid)
+        line = f"{self.prefix(tid)}{stamp(at_ns)} {text}\n"
+        if gone:
+            self.live.discard(tid)
+            self.threads.get(pid, set()).discard(tid)
         return line
-
-    def thread_gone(self, pid: int, tid: int) -> None:
-        self.live.discard(tid)
-        self.threads.get(pid, set()).discard(tid)

@@ -52,6 +52,7 @@ class Capture:
     size: int = 0  # FIXED: bytes
     when: int = EXIT
     param: bool = False  # BUF_IN/LENPTR: the length comes from the argument the word's PARAM names
+    # (with `size`, for BUF_IN: that many bytes more, a header before the counted ones)
 
 
 CAPTURES: dict[str, Capture] = {
@@ -112,12 +113,18 @@ CAPTURES: dict[str, Capture] = {
     "socklen_io": Capture(FIXED, INT, ENTRY | EXIT),
     "loff_io": Capture(FIXED, 8, ENTRY | EXIT),
     "fdset_io": Capture(BITS, 128, ENTRY | EXIT, param=True),
+    # a timeout given, and at exit what is left of it (select's `left {...}`)
+    "timeval_io": Capture(FIXED, TIMEVAL, ENTRY | EXIT),
+    "timespec_io": Capture(FIXED, TIMESPEC, ENTRY | EXIT),
     "pollfd_io": Capture(ARRAY, 8, EXIT, param=True),
     "epoll_events_out": Capture(ARRAY_RET, EPOLL_EVENT),
     "gid_array_out": Capture(ARRAY_RET, INT),
     "gid_array": Capture(ARRAY, INT, param=True),
     "sembufs": Capture(ARRAY, 6, param=True),
-    "hostname": Capture(BUF_IN, param=True),  # PR_SET_NAME/PR_GET_NAME's name; a failed read for the others
+    "hostname": Capture(BUF_IN, param=True),
+    # struct msgbuf: its mtype (8 bytes) before the PARAM bytes of its text
+    "msgbuf": Capture(BUF_IN, 8, param=True),
+    "msgbuf_out": Capture(BUF_IN, 8, param=True),  # PR_SET_NAME/PR_GET_NAME's name; a failed read for the others
 }
 
 
