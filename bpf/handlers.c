@@ -147,7 +147,7 @@ static __always_inline int handle(void *ctx, u16 flags)
         u64 len = 0;
         if (kind == CAP_STR) {
             off = put_str(buf, off, i, ptr, &nblobs);
-        } else if (kind == CAP_STRV || kind == CAP_IOV) {
+        } else if (kind == CAP_STRV || kind == CAP_IOV || kind == CAP_MSGHDR) {
             continue;  /* handle_exec's and handle_iov's jobs: their loops would make this one too complex */
         } else {
             if (kind == CAP_BUF_IN)
@@ -286,9 +286,11 @@ static __always_inline u32 put_iov(char *buf, u32 off, u8 arg, u64 ptr, u64 coun
     return off + sizeof(struct blob) + k * IOV_ENTRY;
 }
 
-/* Calls with iovec arrays (readv, writev, preadv ...): the first such array, captured at exit
- * (one put_iov per program: the verifier walks each unrolled copy, and six overflow its limit;
- * process_vm_*'s second array lives in another process and is not readable here anyway). */
+/* Calls with iovec arrays (readv, writev, preadv ...) or a struct msghdr holding one
+ * (sendmsg, recvmsg): the first such argument, captured at exit (one put_iov per program: the
+ * verifier walks each unrolled copy, and six overflow its limit; process_vm_*'s second array
+ * lives in another process and is not readable here anyway). A msghdr comes whole, then its
+ * iovecs under the argument's index + MSG_IOV_KEY. */
 int handle_iov(void *ctx)
 {
     struct call *c;
@@ -301,16 +303,35 @@ int handle_iov(void *ctx)
     u32 off = sizeof(struct event);
     int at = -1;
     for (int i = 0; i < 6; i++) {
-        if (d->kind[i] == CAP_IOV) {
+        if (d->kind[i] == CAP_IOV || d->kind[i] == CAP_MSGHDR) {
             at = i;
             break;
         }
     }
-    if (at >= 0 && at < 6) {
+    if (at < 0 || at >= 6)
+        return send(ctx, e, off, nblobs);
+    u64 iov = c->args[at], count = 0;
+    u8 iov_arg = at;
+    if (d->kind[at] == CAP_MSGHDR) {
+        if (!iov)
+            return send(ctx, e, off, nblobs);
+        u64 msg[MSGHDR_SIZE / 8] = {};  /* name, namelen, iov, iovlen, control, controllen, flags */
+        if (bpf_probe_read_user(msg, sizeof(msg), (void *)iov))
+            return send(ctx, e, off, nblobs);
+        struct blob *b = blob_at(buf, off, at, CAP_MSGHDR);
+        __builtin_memcpy(buf + off + sizeof(struct blob), msg, sizeof(msg));
+        b->len = sizeof(msg);
+        nblobs++;
+        off += sizeof(struct blob) + sizeof(msg);
+        iov = msg[2];
+        count = msg[3];
+        iov_arg = at + MSG_IOV_KEY;
+    } else {
         u32 sa = d->size_arg[at];
         sa = sa < 6 ? sa : 0;
         sa &= 7;
-        off = put_iov(buf, off, at, c->args[at], c->args[sa], &nblobs);
+        count = c->args[sa];
     }
+    off = put_iov(buf, off, iov_arg, iov, count, &nblobs);
     return send(ctx, e, off, nblobs);
 }

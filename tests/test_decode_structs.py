@@ -27,7 +27,20 @@ def iov(*items: tuple[int, bytes, int]) -> bytes:
     return out
 
 
+def msghdr(iov_at: int, iovlen: int, flags: int = 0, control: int = 0, controllen: int = 0) -> bytes:
+    return struct.pack("<QI4xQQQQi4x", 0, 0, iov_at, iovlen, control, controllen, flags)
+
+
 CASES = [
+    ("sendmsg(3, {msg_name=NULL, msg_namelen=0, msg_iov=[{iov_base=\"ab\", iov_len=2}, {iov_base=\"cde\","
+     " iov_len=3}], msg_iovlen=2, msg_controllen=0, msg_flags=0}, 0) = 5", "sendmsg", [3, 0x7000, 0], 5,
+     {1: msghdr(0x6000, 2), 17: iov((0x5000, b"ab", 2), (0x5010, b"cde", 3))}),
+    # a read: each entry shows what the call filled in (5 bytes of 128)
+    ("recvmsg(4, {msg_name=NULL, msg_namelen=0, msg_iov=[{iov_base=\"abcde\", iov_len=128}], msg_iovlen=1,"
+     " msg_controllen=0, msg_flags=MSG_TRUNC}, 0) = 5", "recvmsg", [4, 0x7000, 0], 5,
+     {1: msghdr(0x6000, 1, flags=0x20), 17: iov((0x5000, b"abcdefgh", 128))}),
+    ("recvmsg(4, 0x7000, MSG_DONTWAIT) = -1 EAGAIN (Resource temporarily unavailable)", "recvmsg",
+     [4, 0x7000, 0x40], -11, {1: msghdr(0x6000, 1)}),
     ("lseek(3, 2, 0x7 /* SEEK_??? */) = -1 EINVAL (Invalid argument)", "lseek", [3, 2, 7], -22, None),
     ("access(\"f1\", 0x8 /* ?_OK */) = -1 EINVAL (Invalid argument)", "access", [1, 8], -22, {0: b"f1"}),
     ("newfstatat(AT_FDCWD, \"f1\", 0x7fffffffdaa0, 0x10000000 /* AT_??? */) = -1 EINVAL (Invalid argument)",

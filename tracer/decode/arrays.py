@@ -27,22 +27,65 @@ def iovec(name: str, i: int, filled_by_call: bool) -> Arg:
         d = b.get(i)
         if d is None or (filled_by_call and (r is None or r < 0)):
             return ptr(a[i])
-        left = r if filled_by_call else None
-        items = []
-        for k in range(len(d) // IOV_ENTRY):
-            base, n = struct.unpack_from("<QQ", d, k * IOV_ENTRY)
-            data = d[k * IOV_ENTRY + 16:k * IOV_ENTRY + 16 + min(n, IOV_STR)]
-            shown_n = n if left is None else min(n, left)
-            if left is not None:
-                left -= shown_n
-            body = data[:shown_n]
-            text = quote(body, cut=shown_n > len(body)) if base else "NULL"
-            items.append(f"{{iov_base={text}, iov_len={n}}}")
+        items = _iov_items(d, r if filled_by_call else None)
         if i in t:
             items.append("...")
         return "[" + ", ".join(items) + "]"
 
     return Arg(name, txt, lambda a, r, b, t: txt(a, r, b, t))
+
+
+MSG_IOV_KEY = 16  # a msghdr's iovecs sit at its argument index + 16
+
+
+def _iov_items(d: bytes, left: int | None) -> list[str]:
+    """{iov_base="ab", iov_len=2} of each entry; `left`: the bytes the call filled, for reads."""
+    items = []
+    for k in range(len(d) // IOV_ENTRY):
+        base, n = struct.unpack_from("<QQ", d, k * IOV_ENTRY)
+        data = d[k * IOV_ENTRY + 16:k * IOV_ENTRY + 16 + min(n, IOV_STR)]
+        shown_n = n if left is None else min(n, left)
+        if left is not None:
+            left -= shown_n
+        body = data[:shown_n]
+        text = quote(body, cut=shown_n > len(body)) if base else "NULL"
+        items.append(f"{{iov_base={text}, iov_len={n}}}")
+    return items
+
+
+def msghdr(name: str, i: int, filled_by_call: bool) -> Arg:
+    """{msg_name=NULL, msg_namelen=0, msg_iov=[...], msg_iovlen=1, msg_controllen=0, msg_flags=0}."""
+    def fields(a: tuple, r: Any, b: dict, t: frozenset) -> tuple | None:
+        d = b.get(i)
+        if d is None or len(d) < 56 or (filled_by_call and (r is None or r < 0)):
+            return None
+        name_p, namelen, iov_p, iovlen, control, controllen, flags = struct.unpack_from("<QI4xQQQQi", d)
+        iov = b.get(i + MSG_IOV_KEY)
+        items = _iov_items(iov, r if filled_by_call else None) if iov is not None and iov_p else None
+        if items is not None and i + MSG_IOV_KEY in t:
+            items.append("...")
+        return name_p, namelen, iov_p, items, iovlen, control, controllen, flags
+
+    def txt(a: tuple, r: Any, b: dict, t: frozenset) -> str:
+        f = fields(a, r, b, t)
+        if f is None:
+            return ptr(a[i])
+        name_p, namelen, iov_p, items, iovlen, control, controllen, flags = f
+        iov = "[" + ", ".join(items) + "]" if items is not None else ptr(iov_p)
+        ctl = f"msg_control={ptr(control)}, " if controllen else ""
+        return (f"{{msg_name={ptr(name_p)}, msg_namelen={namelen}, msg_iov={iov}, msg_iovlen={iovlen}, "
+                f"{ctl}msg_controllen={controllen}, msg_flags={F.MSG.render(flags & 0xFFFFFFFF)}}}")
+
+    def val(a: tuple, r: Any, b: dict, t: frozenset) -> Any:
+        f = fields(a, r, b, t)
+        if f is None:
+            return a[i]
+        name_p, namelen, iov_p, items, iovlen, control, controllen, flags = f
+        return {"msg_name": name_p, "msg_namelen": namelen, "msg_iov": items if items is not None else iov_p,
+                "msg_iovlen": iovlen, "msg_control": control, "msg_controllen": controllen,
+                "msg_flags": F.MSG.render(flags & 0xFFFFFFFF)}
+
+    return Arg(name, txt, val)
 
 
 def socklen(name: str, i: int) -> Arg:

@@ -385,6 +385,7 @@ PRINTERS: dict[str, Builder] = {
     "epoll_event": _blob(P.epoll_event, P.epoll_event),
     "cpu_mask_out": _blob(P.cpu_mask, P.cpu_mask, _positive),
     "iovec_in": lambda n, i: A.iovec(n, i, False), "iovec_out": lambda n, i: A.iovec(n, i, True),
+    "msghdr_in": lambda n, i: A.msghdr(n, i, False), "msghdr_out": lambda n, i: A.msghdr(n, i, True),
     "socklen_io": A.socklen, "loff_io": A.loff, "fdset_io": A.fdset, "pollfd_io": A.pollfds,
     "epoll_events_out": A.epoll_events, "gid_array_out": lambda n, i: A.int_array(n, i, True),
     "gid_array": lambda n, i: A.int_array(n, i, False),

@@ -27,6 +27,7 @@ def generated() -> str:
     out = [_HEAD.format(src="tracer/syscalls/desc and tracer/ebpf/record.py"),
            "#ifndef TRACER_GENERATED_H", "#define TRACER_GENERATED_H"]
     out += [f"#define CAP_{name} {v}" for name, v in types.KINDS.items()]
+    out += [f"#define MSG_IOV_KEY {types.MSG_IOV_KEY}", f"#define MSGHDR_SIZE {types.MSGHDR_SIZE}"]
     out += [f"#define CAPW_ENTRY {types.ENTRY}", f"#define CAPW_EXIT {types.EXIT}",
             f"#define EV_ENTER {record.EV_ENTER}", f"#define EV_SIGNAL {record.EV_SIGNAL}",
             f"#define EV_EXIT {record.EV_EXIT}", f"#define EV_LATE {record.EV_LATE}",

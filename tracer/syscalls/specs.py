@@ -20,6 +20,7 @@ from tracer.syscalls.desc.types import (
     IOV,
     KINDS,
     LENPTR,
+    MSGHDR,
     NONE,
     STR,
     STRV,
@@ -28,7 +29,7 @@ from tracer.syscalls.desc.types import (
 from tracer.syscalls.table import Syscall
 
 __all__ = ["ARRAY", "ARRAY_RET", "BITS", "BUF_IN", "BUF_RET", "ENTRY", "EXIT", "FIXED", "IOV", "KINDS",
-           "LENPTR", "NONE", "STR", "STRV", "CallSpec", "Capture", "spec_for"]
+           "LENPTR", "MSGHDR", "NONE", "STR", "STRV", "CallSpec", "Capture", "spec_for"]
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,7 @@ class CallSpec:
     captures: tuple[Capture, ...]  # one per argument, at most 6
     at_enter: bool = False  # capture and emit at entry: execve (its memory is gone at exit), exit*
     needs_entry: bool = False  # the entry side must run: captures at entry, or at_enter
-    iov: bool = False  # has iovec arrays: captured by their own handler (handle_iov)
+    iov: bool = False  # has iovec arrays (or a msghdr's): captured by their own handler (handle_iov)
 
 
 def compile_call(call: desc.Call) -> CallSpec:
@@ -62,7 +63,7 @@ def compile_call(call: desc.Call) -> CallSpec:
         caps.append(Capture(c.kind, size, c.when, elem))
     at_enter = call.has(desc.AT_ENTRY)
     entry = at_enter or any(c.when & ENTRY for c in caps)
-    return CallSpec(tuple(caps), at_enter, entry, any(c.kind == IOV for c in caps))
+    return CallSpec(tuple(caps), at_enter, entry, any(c.kind in (IOV, MSGHDR) for c in caps))
 
 
 # A syscall newer than the descriptions: its path-like strings, known by their C type and name.

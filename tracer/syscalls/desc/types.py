@@ -17,8 +17,12 @@ IOV = 7  # struct iovec array of PARAM entries, with the start of each entry's d
 ARRAY = 8  # array of PARAM elements of `size` bytes each
 ARRAY_RET = 9  # array of as many `size`-byte elements as the call returned (epoll_wait)
 BITS = 10  # bit set of PARAM bits (fd_set), at most `size` bytes
+MSGHDR = 11  # struct msghdr, then its iovec array as IOV does (under argument index + MSG_IOV_KEY)
 KINDS = {"NONE": NONE, "STR": STR, "BUF_IN": BUF_IN, "BUF_RET": BUF_RET, "FIXED": FIXED,
-         "LENPTR": LENPTR, "STRV": STRV, "IOV": IOV, "ARRAY": ARRAY, "ARRAY_RET": ARRAY_RET, "BITS": BITS}
+         "LENPTR": LENPTR, "STRV": STRV, "IOV": IOV, "ARRAY": ARRAY, "ARRAY_RET": ARRAY_RET, "BITS": BITS,
+         "MSGHDR": MSGHDR}
+MSG_IOV_KEY = 16
+MSGHDR_SIZE = 56
 IOV_MAX = 8  # entries captured (bpf/tracer.h)
 IOV_STR = 32  # bytes of data captured per entry
 IOV_ENTRY = 48
@@ -110,6 +114,8 @@ CAPTURES: dict[str, Capture] = {
     "prctl_arg2": Capture(STR),
     "iovec_in": Capture(IOV, param=True),
     "iovec_out": Capture(IOV, param=True),
+    "msghdr_in": Capture(MSGHDR, MSGHDR_SIZE),
+    "msghdr_out": Capture(MSGHDR, MSGHDR_SIZE),
     "socklen_io": Capture(FIXED, INT, ENTRY | EXIT),
     "loff_io": Capture(FIXED, 8, ENTRY | EXIT),
     "fdset_io": Capture(BITS, 128, ENTRY | EXIT, param=True),
