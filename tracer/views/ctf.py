@@ -6,8 +6,8 @@ What LTTng readers rely on, and where it comes from here:
 - metadata environment: domain "kernel", tracer_name "lttng-modules", tracer 2.12;
 - events `syscall_entry_NAME` (the arguments, raw integers named as the kernel names them;
   paths as strings) and `syscall_exit_NAME` (`ret`, the kernel's value: -errno on failure);
-- `sched_process_fork` / `sched_process_exec` / `sched_process_exit` from clone/fork, execve
-  and exit_group; `sched_switch` whenever the next event belongs to another thread (the
+- `sched_process_fork` / `sched_process_exec` / `sched_process_exit` from clone/fork (at the
+  call's start), execve and exit_group; `sched_switch` whenever the next event belongs to another thread (the
   analyses know which thread a syscall event belongs to only through it);
 - packet context `cpu_id`; event context `procname`, `pid`, `tid` (LTTng's add-context).
 The trace has one stream, CPU 0: our trace file does not say which CPU ran a call.
@@ -78,7 +78,10 @@ def events(calls: list[Call]) -> list[Ev]:
         out.append(Ev(c.end, f"syscall_exit_{c.name}", {"ret": int(c.ret)}, c.comm, c.pid, c.tid))
         if c.name in FORKS and c.ret > 0:
             thread = isinstance(c.args.get("flags_raw"), int) and c.args["flags_raw"] & 0x10000
-            out.append(Ev(c.end, "sched_process_fork", {
+            # at the call's start, as the kernel's event comes before the child runs: the child's
+            # first calls often precede the parent's return, and an analysis that met the child
+            # before its fork would not know its process
+            out.append(Ev(c.start, "sched_process_fork", {
                 "parent_comm": c.comm, "parent_tid": c.tid, "parent_pid": c.pid,
                 "child_comm": c.comm, "child_tid": int(c.ret), "child_pid": c.pid if thread else int(c.ret),
             }, c.comm, c.pid, c.tid))
