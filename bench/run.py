@@ -238,15 +238,22 @@ def trace_bpfcc(exe: Path, calls: int) -> str:
         return "trace-bpfcc not installed"
     work = subprocess.Popen([str(exe), str(calls)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             text=True, env={**os.environ, "WAIT": "1"})
+    # SIGINT at its default: a shell's background job (and so this script) may have it ignored,
+    # which the tool would inherit and never stop on
     tr = subprocess.Popen([tool, "-p", str(work.pid), "t:syscalls:sys_enter_getppid"],
-                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                          preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     time.sleep(4)  # trace-bpfcc prints nothing when ready: give its compile time
     work.stdin.write("x")
     work.stdin.close()
     ns = float(work.stdout.read().strip())
     work.wait()
     tr.send_signal(signal.SIGINT)
-    tr.wait(timeout=10)
+    try:
+        tr.wait(timeout=10)
+    except subprocess.TimeoutExpired:  # still printing its backlog: a KeyboardInterrupt raised in
+        tr.kill()                      # its per-event callback is swallowed there
+        tr.wait()
     base = loop(exe, calls)
     return f"{ns:.0f} ns/call = {ns / base:.2f}x"
 
