@@ -19,10 +19,20 @@ static __always_inline u64 cfg(u32 k)
     return v ? *v : 0;
 }
 
+/* Whether the current task's calls are traced: the same test as the dispatch's. */
 static __always_inline int traced(u32 tgid)
 {
+    return slot_of(tgid) < MAX_SLOTS;
+}
+
+/* The same for another task (a signal's target): by its own slot, or by the default set;
+ * not by cgroup, which only the task itself can tell (it gets a slot at its next call). */
+static __always_inline int traced_other(u32 tgid)
+{
     u8 *slot = pid_slot.lookup(&tgid);
-    return slot && *slot && *slot != SLOT_NEVER;
+    if (!slot || *slot == SLOT_NEVER)
+        return 0;
+    return *slot || cfg(CFG_DEFAULT);
 }
 
 /* A record about task (tgid, tid), built on the stack: these programs can run in an
@@ -96,7 +106,7 @@ int sig_generate(struct bpf_raw_tracepoint_args *ctx)
     u32 tid = 0, tgid = 0;
     bpf_probe_read_kernel(&tid, sizeof(tid), (char *)task + pid_at);
     bpf_probe_read_kernel(&tgid, sizeof(tgid), (char *)task + tgid_at);
-    if (!traced(tgid))
+    if (!traced_other(tgid))
         return 0;
     u64 info = ctx->args[1];
     /* SEND_SIG_NOINFO (0) and SEND_SIG_PRIV (1) stand for a siginfo the kernel makes up:
