@@ -30,7 +30,8 @@ struct start {
  * processes that are not traced pay one array lookup per syscall side. */
 BPF_ARRAY(traced, u8, PID_LIMIT);
 BPF_ARRAY(wanted, u8, NR_MAX);        /* nr -> 1: counted (all of them by default) */
-BPF_ARRAY(config, u64, 2);            /* [0]: follow forks */
+BPF_ARRAY(config, u64, 2);            /* [0]: follow forks; [1]: count the cgroups' processes */
+BPF_HASH(cgroups, u64, u8, 64);       /* cgroup v2 id -> 1: a traced container's */
 BPF_HASH(inflight, u64, struct start, 16384);
 BPF_PERCPU_HASH(stats, struct key, struct stats, 65536);
 
@@ -40,12 +41,31 @@ static __always_inline int is_traced(u32 tgid)
     return t && *t;
 }
 
+/* Whether the current task is counted: by its PID, or (with containers) by its cgroup, for
+ * the processes that join a container later (podman exec) and descend from none of its own;
+ * such a process is then known by its PID. */
+static __always_inline int counted(u32 tgid)
+{
+    if (is_traced(tgid))
+        return 1;
+    u32 k = 1;
+    u64 *by_cgroup = config.lookup(&k);
+    if (!by_cgroup || !*by_cgroup)
+        return 0;
+    u64 cg = bpf_get_current_cgroup_id();
+    if (!cgroups.lookup(&cg))
+        return 0;
+    u8 one = 1;
+    traced.update(&tgid, &one);
+    return 1;
+}
+
 /* Named programs, attached by tracer/views/summary.py: the names tests and `--clear` look for
  * are the same whether the kernel shows the BTF name or its 15-character cut. */
 int sum_enter(struct bpf_raw_tracepoint_args *ctx)
 {
     u64 id = bpf_get_current_pid_tgid();
-    if (!is_traced(id >> 32))
+    if (!counted(id >> 32))
         return 0;
     u64 nr = ctx->args[1];
     if (nr >= NR_MAX)

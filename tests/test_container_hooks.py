@@ -137,3 +137,22 @@ def test_every_line_of_short_lived_processes_is_tagged(sub, hook, busybox_contai
                     # 128-entry table by PID: another task's name at times, or "<...>"
                     assert not [1 for comm, cid in got if comm == "cat" and cid != a.short_id]
                     assert not [1 for comm, cid in got if comm == "wc" and cid != b.short_id]
+
+
+def test_summary_of_a_container_counts_its_processes_and_those_exec_d_later(busybox_container, outdir):  # noqa: F811
+    """ebpf-summary --container: the container's processes, their children, and a process
+    `podman exec` adds later (found by its cgroup), each in a table of its own."""
+    from containers_fixtures import podman
+
+    with busybox_container("summary", ["sh", "-c", "sleep 1000"]) as (c, pid):
+        run = Run("ebpf", "ebpf-summary", f"--container {c.name} --interval 1")
+        path = run.path()
+        podman("exec", c.name, "sh", "-c", "for i in 1 2 3; do cat /etc/hostname; done > /dev/null")
+        time.sleep(1.5)
+        rc, _out, err, _ = run.stop()
+    assert (rc, err) == (0, ""), err
+    text = path.read_text()
+    last = text[text.rindex("# summary at"):]
+    tables = re.findall(r"^# pid (\d+) \((\S+)\)$", last, re.M)
+    assert any(int(p) != pid for p, _ in tables), tables  # the exec'd shell or its cats
+    assert any(comm == "cat" for _, comm in tables) or "sendfile" in last, last[:2000]

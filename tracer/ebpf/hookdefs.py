@@ -26,10 +26,10 @@ def run(hook: Hook, *args: object) -> EventSource:
 
 
 def run_summary(hook: Hook, opts: object, targets: object, caps: Capabilities) -> EventSource:
-    """ebpf-summary's source (it takes --pid only: the options carry its PIDs)."""
+    """ebpf-summary's source."""
     from tracer.views.summary import create
 
-    return create(hook, opts, caps)
+    return create(hook, opts, targets, caps)
 
 
 SYSCALLS_OPT = Option("--syscalls", "only these syscalls (comma separated names)", kind="list",

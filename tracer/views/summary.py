@@ -15,6 +15,7 @@ from tracer.errors import TracerError
 from tracer.hooks.options import HookOptions
 from tracer.pipeline.writer import TraceWriter
 from tracer.syscalls.table import SyscallTable
+from tracer.targets import Targets
 
 DEFAULT_INTERVAL = 10
 RULE = "------ ----------- ----------- --------- --------- ----------------"
@@ -73,7 +74,9 @@ class Summary:
         self.follow = follow
         self.bpf = None
 
-    def start(self, pids: list[int]) -> None:
+    def start(self, pids: list[int], cgroups: list[int] | None = None) -> None:
+        """Count `pids` (and their children when following forks), and every process of the
+        cgroups `cgroups` (a container's, by cgroup v2 id)."""
         self.bpf = bpfc.build(bpfc.source("summary.c"), [])
         try:
             wanted = self.bpf["wanted"]
@@ -84,6 +87,9 @@ class Summary:
             self.bpf["config"][ct.c_int(0)] = ct.c_uint64(1 if self.follow else 0)
             for pid in pids:
                 self.add(pid)
+            for cg in cgroups or []:
+                self.bpf["cgroups"][ct.c_uint64(cg)] = ct.c_uint8(1)
+            self.bpf["config"][ct.c_int(1)] = ct.c_uint64(1 if cgroups else 0)
             # the TRACEPOINT_PROBEs attach on load (BCC), the syscall programs here
             self.bpf.attach_raw_tracepoint(tp=b"sys_enter", fn_name=b"sum_enter")
             self.bpf.attach_raw_tracepoint(tp=b"sys_exit", fn_name=b"sum_exit")
@@ -97,7 +103,8 @@ class Summary:
 
     def read(self) -> dict[tuple[int, str], dict[str, Row]]:
         """(pid, comm) -> syscall name -> figures, summed over CPUs."""
-        out: dict[tuple[int, str], dict[str, Row]] = {}
+        by_pid: dict[int, dict[str, Row]] = {}
+        comms: dict[int, dict[str, int]] = {}  # pid -> comm -> calls made under that name
         names = {sc.nr: sc.name for sc in self.table}
         for k, per_cpu in self.bpf["stats"].items():
             row = Row()
@@ -111,8 +118,11 @@ class Summary:
                 if not comm and v.comm:
                     comm = v.comm.decode("utf-8", "replace")
             if row.calls:
-                out.setdefault((k.tgid, comm), {})[names.get(k.nr, f"syscall_{k.nr}")] = row
-        return out
+                by_pid.setdefault(k.tgid, {})[names.get(k.nr, f"syscall_{k.nr}")] = row
+                seen = comms.setdefault(k.tgid, {})
+                seen[comm] = seen.get(comm, 0) + row.calls
+        # one table per process, named as it made most of its calls (an exec changes the name)
+        return {(pid, max(comms[pid], key=comms[pid].__getitem__)): rows for pid, rows in by_pid.items()}
 
     def close(self) -> None:
         if self.bpf is not None:
@@ -144,11 +154,13 @@ def render(figures: dict[tuple[int, str], dict[str, Row]], at: float) -> str:
 class SummarySource:
     """The event source of the ebpf-summary hook: writes a report every `interval` s."""
 
-    def __init__(self, summary: Summary, pids: list[int], interval: int, follow: bool = True) -> None:
+    def __init__(self, summary: Summary, pids: list[int], interval: int, follow: bool = True,
+                 cgroups: list[int] | None = None) -> None:
         if interval <= 0:
             raise TracerError(f"--interval {interval}: give a number of seconds above 0")
         self.summary = summary
         self.pids = pids
+        self.cgroups = cgroups or []
         self.interval = interval
         self.follow = follow
         self.next = 0.0
@@ -159,7 +171,7 @@ class SummarySource:
         pids = list(self.pids)
         if self.follow:
             pids += descendants(pids)
-        self.summary.start(pids)
+        self.summary.start(pids, self.cgroups)
         # a first table after a second (a reader sees at once that counting works), then
         # one every interval
         self.next = time.monotonic() + min(1.0, self.interval)
@@ -188,12 +200,10 @@ class SummarySource:
         return []
 
 
-def create(hook: object, opts: HookOptions, caps: object) -> SummarySource:
+def create(hook: object, opts: HookOptions, targets: Targets, caps: object) -> SummarySource:
     from tracer import capabilities as cap
     from tracer.syscalls import table as systable
 
-    if opts.containers:
-        raise TracerError("ebpf-summary takes --pid only (no --container yet)")
     if opts.format != "text":
         raise TracerError("ebpf-summary writes strace -c tables: leave out --format")
     tracefs = getattr(caps, "tracefs", None)
@@ -202,9 +212,9 @@ def create(hook: object, opts: HookOptions, caps: object) -> SummarySource:
     tab = systable.load(tracefs)
     for n in opts.extra.get("syscalls") or []:
         tab.get(n)  # an unknown name: the error with the closest names
-    return SummarySource(Summary(tab, opts.extra.get("syscalls"), opts.follow_forks), opts.pids,
+    return SummarySource(Summary(tab, opts.extra.get("syscalls"), targets.follow_forks), list(targets.pids),
                          DEFAULT_INTERVAL if opts.extra.get("interval") is None else opts.extra["interval"],
-                         opts.follow_forks)
+                         targets.follow_forks, targets.cgroup_ids())
 
 
 def run_trace(specs: list[str], output: str | None, follow: bool, interval: int) -> int:
