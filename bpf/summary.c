@@ -32,7 +32,18 @@ BPF_ARRAY(traced, u8, PID_LIMIT);
 BPF_ARRAY(wanted, u8, NR_MAX);        /* nr -> 1: counted (all of them by default) */
 BPF_ARRAY(config, u64, 2);            /* [0]: follow forks; [1]: count the cgroups' processes */
 BPF_HASH(cgroups, u64, u8, 64);       /* cgroup v2 id -> 1: a traced container's */
+#ifdef TASK_STORAGE
+/* The call in flight, kept with the task itself: no shared hash to update, look up and
+ * delete on every call (tracing programs may use task storage from Linux 6.2). */
+BPF_TASK_STORAGE(inflight, struct start);
+
+static __always_inline struct start *in_flight(u64 flags)
+{
+    return inflight.task_storage_get((struct task_struct *)bpf_get_current_task_btf(), 0, flags);
+}
+#else
 BPF_HASH(inflight, u64, struct start, 16384);
+#endif
 BPF_PERCPU_HASH(stats, struct key, struct stats, 65536);
 
 static __always_inline int is_traced(u32 tgid)
@@ -74,21 +85,31 @@ int sum_enter(struct bpf_raw_tracepoint_args *ctx)
     u8 *w = wanted.lookup(&n);
     if (!w || !*w)
         return 0;
+#ifdef TASK_STORAGE
+    struct start *s = in_flight(BPF_LOCAL_STORAGE_GET_F_CREATE);
+    if (!s)
+        return 0;
+    s->ts = bpf_ktime_get_ns();
+    s->nr = nr;
+#else
     struct start s = {bpf_ktime_get_ns(), nr};
     inflight.update(&id, &s);
+#endif
     return 0;
 }
 
+/* floor(log2(v)) (0 for 0 and 1), at most BUCKETS - 1: six halvings, not a loop per bit */
 static __always_inline u32 log2_bucket(u64 v)
 {
     u32 b = 0;
-#pragma unroll
-    for (int i = 0; i < BUCKETS - 1; i++) {
-        if (v > 1)
-            b++;
-        v >>= 1;
-    }
-    return b;
+    if (v >> 32) { v >>= 32; b += 32; }
+    if (v >> 16) { v >>= 16; b += 16; }
+    if (v >> 8) { v >>= 8; b += 8; }
+    if (v >> 4) { v >>= 4; b += 4; }
+    if (v >> 2) { v >>= 2; b += 2; }
+    if (v >> 1)
+        b += 1;
+    return b < BUCKETS - 1 ? b : BUCKETS - 1;
 }
 
 int sum_exit(struct bpf_raw_tracepoint_args *ctx)
@@ -96,12 +117,21 @@ int sum_exit(struct bpf_raw_tracepoint_args *ctx)
     u64 id = bpf_get_current_pid_tgid();
     if (!is_traced(id >> 32))
         return 0;
+#ifdef TASK_STORAGE
+    struct start *s = in_flight(0);
+    if (!s || !s->ts)
+        return 0;
+    u64 ns = bpf_ktime_get_ns() - s->ts;
+    struct key k = {id >> 32, (u32)s->nr};
+    s->ts = 0;
+#else
     struct start *s = inflight.lookup(&id);
     if (!s)
         return 0;
     u64 ns = bpf_ktime_get_ns() - s->ts;
     struct key k = {id >> 32, (u32)s->nr};
     inflight.delete(&id);
+#endif
     s64 ret = (s64)ctx->args[1];
     /* a new process returning 0 from fork/clone: the call is its parent's */
     if (ret == 0 && IS_FORK(k.nr))
@@ -126,7 +156,9 @@ int sum_exit(struct bpf_raw_tracepoint_args *ctx)
 TRACEPOINT_PROBE(sched, sched_process_exit)
 {
     u64 id = bpf_get_current_pid_tgid();
-    inflight.delete(&id);
+#ifndef TASK_STORAGE
+    inflight.delete(&id);  /* task storage goes with its task */
+#endif
     /* the PID may be reused by a process nobody asked for */
     u32 tid = (u32)id;
     u8 *t = traced.lookup(&tid);

@@ -68,7 +68,17 @@ def offsets(struct_name: str, members: tuple[str, ...], path: Path = VMLINUX) ->
         return {}
 
 
+def _kernel_at_least(version: tuple[int, int]) -> bool:
+    m = re.match(r"(\d+)\.(\d+)", os.uname().release)
+    return bool(m) and (int(m[1]), int(m[2])) >= version
+
+
 def task_pt_regs() -> bool:
     """Whether programs may call bpf_task_pt_regs (Linux 5.15; it takes a BTF pointer)."""
-    m = re.match(r"(\d+)\.(\d+)", os.uname().release)
-    return bool(m) and (int(m[1]), int(m[2])) >= (5, 15) and VMLINUX.exists()
+    return _kernel_at_least((5, 15)) and VMLINUX.exists()
+
+
+def task_storage() -> bool:
+    """Whether tracepoint programs may keep task storage (Linux 6.2; on the current task's
+    BTF pointer)."""
+    return _kernel_at_least((6, 2)) and VMLINUX.exists()

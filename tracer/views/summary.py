@@ -10,6 +10,7 @@ import os
 import time
 from dataclasses import dataclass, field
 
+from tracer.ebpf import btf
 from tracer.ebpf import compile as bpfc
 from tracer.errors import TracerError
 from tracer.hooks.options import HookOptions
@@ -77,7 +78,7 @@ class Summary:
     def start(self, pids: list[int], cgroups: list[int] | None = None) -> None:
         """Count `pids` (and their children when following forks), and every process of the
         cgroups `cgroups` (a container's, by cgroup v2 id)."""
-        self.bpf = bpfc.build(bpfc.source("summary.c"), [])
+        self.bpf = bpfc.build(bpfc.source("summary.c"), ["-DTASK_STORAGE"] if btf.task_storage() else [])
         try:
             wanted = self.bpf["wanted"]
             nrs = [self.table.get(n).nr for n in self.syscalls] if self.syscalls else \
