@@ -11,6 +11,7 @@ from tracer.decode import flags as F
 from tracer.decode import procfmt as P
 from tracer.decode.strings import quote
 from tracer.decode.values import Arg
+from tracer.syscalls.desc.types import MSG_IOV_KEY, MSGHDR_SIZE  # where the BPF side puts a msghdr
 
 ENTRY_KEY = 8  # blobs captured at entry sit at argument index + 8
 IOV_ENTRY = 48
@@ -35,9 +36,6 @@ def iovec(name: str, i: int, filled_by_call: bool) -> Arg:
     return Arg(name, txt, lambda a, r, b, t: txt(a, r, b, t))
 
 
-MSG_IOV_KEY = 16  # a msghdr's iovecs sit at its argument index + 16
-
-
 def _iov_items(d: bytes, left: int | None) -> list[str]:
     """{iov_base="ab", iov_len=2} of each entry; `left`: the bytes the call filled, for reads."""
     items = []
@@ -57,7 +55,7 @@ def msghdr(name: str, i: int, filled_by_call: bool) -> Arg:
     """{msg_name=NULL, msg_namelen=0, msg_iov=[...], msg_iovlen=1, msg_controllen=0, msg_flags=0}."""
     def fields(a: tuple, r: Any, b: dict, t: frozenset) -> tuple | None:
         d = b.get(i)
-        if d is None or len(d) < 56 or (filled_by_call and (r is None or r < 0)):
+        if d is None or len(d) < MSGHDR_SIZE or (filled_by_call and (r is None or r < 0)):
             return None
         name_p, namelen, iov_p, iovlen, control, controllen, flags = struct.unpack_from("<QI4xQQQQi", d)
         iov = b.get(i + MSG_IOV_KEY)

@@ -127,10 +127,10 @@ CAPTURES: dict[str, Capture] = {
     "gid_array_out": Capture(ARRAY_RET, INT),
     "gid_array": Capture(ARRAY, INT, param=True),
     "sembufs": Capture(ARRAY, 6, param=True),
-    "hostname": Capture(BUF_IN, param=True),
+    "hostname": Capture(BUF_IN, param=True),  # PR_SET_NAME/PR_GET_NAME's name; a failed read for the others
     # struct msgbuf: its mtype (8 bytes) before the PARAM bytes of its text
     "msgbuf": Capture(BUF_IN, 8, param=True),
-    "msgbuf_out": Capture(BUF_IN, 8, param=True),  # PR_SET_NAME/PR_GET_NAME's name; a failed read for the others
+    "msgbuf_out": Capture(BUF_IN, 8, param=True),
 }
 
 
