@@ -36,12 +36,6 @@ class StraceLines:
 
     def __init__(self) -> None:
         self.live: set[int] = set()
-        self.threads: dict[int, set[int]] = {}  # tgid -> its tids seen
-
-    def _seen(self, pid: int, tid: int) -> None:
-        if tid not in self.live:
-            self.live.add(tid)
-            self.threads.setdefault(pid, set()).add(tid)
 
     def prefix(self, tid: int) -> str:
         return f"[pid {tid:5d}] " if len(self.live) > 1 else ""
@@ -49,22 +43,21 @@ class StraceLines:
     def call(self, start_ns: int, dur_ns: int | None, pid: int, tid: int, name: str, text: str) -> str:
         """One line for a call: `text` is the decoder's `NAME(ARGS) = RET`; `dur_ns` is None
         for a call that did not return (exit_group), whose line ends `= ?`."""
-        self._seen(pid, tid)
+        self.live.add(tid)
         cut = text.rfind(" = ")
         head, ret = (text[:cut], text[cut + 3:]) if cut >= 0 else (text, "?")
         line = pad(f"{self.prefix(tid)}{stamp(start_ns)} {head}", ret)
         if dur_ns is not None and ret != "?":
             line += duration(dur_ns)
         if name in FORKS and ret.isdigit() and int(ret) > 0:
-            self._seen(int(ret), int(ret))  # strace counts the child from its creation
+            self.live.add(int(ret))  # strace counts the child from its creation
         return line + "\n"
 
     def task_line(self, at_ns: int, pid: int, tid: int, text: str, gone: bool) -> str:
         """`--- SIGCHLD {...} ---`, or `+++ exited with N +++` for a task that ended (`gone`):
         strace stops counting it then."""
-        self._seen(pid, tid)
+        self.live.add(tid)
         line = f"{self.prefix(tid)}{stamp(at_ns)} {text}\n"
-        if gone:
+        if gone:  # each task's end is a line of its own: threads too
             self.live.discard(tid)
-            self.threads.get(pid, set()).discard(tid)
         return line
