@@ -35,12 +35,8 @@
 #define CFG_DEFAULT 0       /* 1: processes without a slot of their own use slot 0 */
 #define CFG_CGROUPS 1       /* 1: processes of the cgroups in cgroup_slot get that slot */
 #define CFG_FOLLOW 2        /* 1: children inherit their parent's slot */
-#define CFG_TASK_EXIT_CODE 3 /* byte offsets in struct task_struct (0: unknown), bpf/task_events.c */
-#define CFG_TASK_PID 4
-#define CFG_TASK_TGID 5
-#define CFG_TASK_COMM 6
-#define CFG_TASK_STATE 7
-#define CFG_SIZE 8
+/* then CFG_TASK_*: byte offsets in struct task_struct (0: unknown), for bpf/task_events.c;
+ * and CFG_SIZE (generated.h) */
 
 struct desc {               /* what to capture for one syscall */
     u8 kind[6];
