@@ -1,6 +1,6 @@
 """What happens to a task besides its calls, as strace prints it: `--- SIGCHLD {...} ---` for a
 signal it gets, `+++ exited with 3 +++` or `+++ killed by SIGSEGV (core dumped) +++` for its end;
-and the same facts as JSON fields."""
+each with the same facts as JSON fields."""
 
 from __future__ import annotations
 
@@ -10,27 +10,20 @@ from tracer.decode import flags as F
 from tracer.decode import procfmt as P
 
 
-def signal_text(sig: int, info: bytes) -> str:
-    return f"--- {F.signame(sig)} {P.siginfo(info)} ---"
+def signal(sig: int, info: bytes) -> tuple[str, dict[str, Any]]:
+    """The line and the JSON fields of signal `sig` with its siginfo `info`."""
+    shown = P.siginfo(info)
+    return f"--- {F.signame(sig)} {shown} ---", {"signal": F.signame(sig), "siginfo": shown}
 
 
-def signal_json(sig: int, info: bytes) -> dict[str, Any]:
-    return {"signal": F.signame(sig), "siginfo": P.siginfo(info)}
-
-
-def exit_text(status: int | None) -> str:
-    """`status` as wait(2) gives it; None when the kernel did not say."""
+def end(status: int | None) -> tuple[str, dict[str, Any]]:
+    """The line and the JSON fields of a task's end: `status` as wait(2) gives it, None when
+    the kernel did not say."""
     if status is None:
-        return "+++ exited +++"
+        return "+++ exited +++", {"exited": None}
     if status & 0x7F == 0:
-        return f"+++ exited with {(status >> 8) & 0xFF} +++"
-    core = " (core dumped)" if status & 0x80 else ""
-    return f"+++ killed by {F.signame(status & 0x7F)}{core} +++"
-
-
-def exit_json(status: int | None) -> dict[str, Any]:
-    if status is None:
-        return {"exited": None}
-    if status & 0x7F == 0:
-        return {"exited": (status >> 8) & 0xFF}
-    return {"killed_by": F.signame(status & 0x7F), "core_dumped": bool(status & 0x80)}
+        code = (status >> 8) & 0xFF
+        return f"+++ exited with {code} +++", {"exited": code}
+    sig, core = F.signame(status & 0x7F), bool(status & 0x80)
+    return (f"+++ killed by {sig}{' (core dumped)' if core else ''} +++",
+            {"killed_by": sig, "core_dumped": core})

@@ -151,27 +151,37 @@ class LineMaker:
                     blobs = merged
                     trunc = trunc | frozenset(k + ENTRY_KEY for k in held[3]) | \
                         frozenset(k for k in held[3] if k not in blobs)
-        name = self._comm(comm)
         fmt = self.fmt.get(nr)
         if self.strace is not None:
             self._strace(ts, ts_exit, pid, tid, nr, args, ret, blobs, trunc)
-            return
-        stamp = "%d.%09d" % divmod(ts + self.wall, 1_000_000_000)  # noqa: UP031
-        if self.as_json:
+        elif self.as_json:
             obj = fmt(args, ret, blobs, trunc) if fmt else {"syscall": f"syscall_{nr}", "ret": ret}
-            cid = self._tag(pid, cgroup).strip() if self.container_of else ""
             # the time spent in the call, where the record has both ends of it
-            dur = {"duration_ns": ts_exit - ts} if ts_exit and ts_exit >= ts else {}
-            obj = {"timestamp": stamp, **dur, "comm": name, "pid": pid, "tid": tid,
-                   **({"container": cid} if cid else {}), **obj}
-            self.out.append(json.dumps(obj) + "\n")
+            dur = ts_exit - ts if ts_exit and ts_exit >= ts else None
+            self._emit(self._line(ts, pid, tid, cgroup, comm, obj, dur))
         else:
             call = fmt(args, ret, blobs, trunc) if fmt else f"syscall_{nr:#x}() = {ret}"
-            tag = self._tag(pid, cgroup) if self.container_of else ""
-            self.out.append(f"{stamp} {name} {pid}/{tid}{tag} {call}\n")
-        self.count += 1
+            self._emit(self._line(ts, pid, tid, cgroup, comm, call))
         if tid in self.late:
             self._flush_late(tid)
+
+    def _emit(self, line: str) -> None:
+        self.out.append(line)
+        self.count += 1
+
+    def _line(self, ts: int, pid: int, tid: int, cgroup: int, comm: bytes, body: str | dict,
+              dur_ns: int | None = None) -> str:
+        """`TIMESTAMP COMM PID/TID [CID] BODY`; for a dict BODY (--format json), the JSON object
+        of those fields followed by BODY's."""
+        stamp = "%d.%09d" % divmod(ts + self.wall, 1_000_000_000)  # noqa: UP031
+        name = self._comm(comm)
+        tag = self._tag(pid, cgroup) if self.container_of else ""
+        if isinstance(body, dict):
+            cid = tag.strip()
+            return json.dumps({"timestamp": stamp, **({"duration_ns": dur_ns} if dur_ns is not None else {}),
+                               "comm": name, "pid": pid, "tid": tid,
+                               **({"container": cid} if cid else {}), **body}) + "\n"
+        return f"{stamp} {name} {pid}/{tid}{tag} {body}\n"
 
     def _flush_late(self, tid: int, before_call: bool = False) -> None:
         """The held signal lines of `tid`: all of them, or (`before_call`) those that precede
@@ -195,48 +205,34 @@ class LineMaker:
             return
         if flags & EV_SIGNAL:
             self.sent.pop((pid, nr), None)
-            line = self._task_line(ts, pid, tid, cgroup, comm, *self._signal(nr, args), gone=False)
+            line = self._task_line(ts, pid, tid, cgroup, comm, taskfmt.signal(nr, SIGINFO.pack(*args)))
             if flags & EV_LATE:  # ret: whether the task was blocked (in a call) when it was sent
                 self.late.setdefault(tid, []).append((ret == 1, line))
-                return
-            self.out.append(line)
-            self.count += 1
+            else:
+                self._emit(line)
             return
-        status = ret if ret >= 0 else self.ending.get(tid)
-        self.ending.pop(tid, None)
+        asked = self.ending.pop(tid, None)
+        status = ret if ret >= 0 else asked
         if tid in self.late:  # its last signals come before its end
             self._flush_late(tid)
         if status is not None and status & 0x7F:
             # killed by a signal the kernel never delivered as such (a fatal one is turned
             # into SIGKILL at once when nobody traces the task the strace way)
-            args = self.sent.pop((pid, status & 0x7F), None)
-            if args is not None:
-                self.out.append(self._task_line(ts, pid, tid, cgroup, comm,
-                                                 *self._signal(status & 0x7F, args), gone=False))
-                self.count += 1
-        self.out.append(self._task_line(ts, pid, tid, cgroup, comm, taskfmt.exit_text(status),
-                                         taskfmt.exit_json(status), gone=True))
-        self.count += 1
+            sent = self.sent.pop((pid, status & 0x7F), None)
+            if sent is not None:
+                self._emit(self._task_line(ts, pid, tid, cgroup, comm,
+                                           taskfmt.signal(status & 0x7F, SIGINFO.pack(*sent))))
+        self._emit(self._task_line(ts, pid, tid, cgroup, comm, taskfmt.end(status), gone=True))
         if pid == tid:
             self.sent = {k: v for k, v in self.sent.items() if k[0] != pid}
 
-    @staticmethod
-    def _signal(sig: int, args: tuple) -> tuple[str, dict]:
-        info = SIGINFO.pack(*args)
-        return taskfmt.signal_text(sig, info), taskfmt.signal_json(sig, info)
-
-    def _task_line(self, ts: int, pid: int, tid: int, cgroup: int, comm: bytes, text: str, obj: dict,
-                   gone: bool) -> str:
+    def _task_line(self, ts: int, pid: int, tid: int, cgroup: int, comm: bytes,
+                   shown: tuple[str, dict], gone: bool = False) -> str:
+        """The line of a signal or an end (`gone`), from its text and JSON forms."""
+        text, obj = shown
         if self.strace is not None:
             return self.strace.task_line(ts + self.wall, pid, tid, text, gone)
-        stamp = "%d.%09d" % divmod(ts + self.wall, 1_000_000_000)  # noqa: UP031
-        tag = self._tag(pid, cgroup) if self.container_of else ""
-        name = self._comm(comm)
-        if self.as_json:
-            cid = tag.strip()
-            return json.dumps({"timestamp": stamp, "comm": name, "pid": pid, "tid": tid,
-                               **({"container": cid} if cid else {}), **obj}) + "\n"
-        return f"{stamp} {name} {pid}/{tid}{tag} {text}\n"
+        return self._line(ts, pid, tid, cgroup, comm, obj if self.as_json else text)
 
     def _strace(self, ts: int, ts_exit: int, pid: int, tid: int, nr: int, args: tuple,
                 ret: int | None, blobs: dict, trunc: frozenset) -> None:
@@ -246,10 +242,7 @@ class LineMaker:
         fmt = self.fmt.get(nr)
         call = fmt(args, ret, blobs, trunc) if fmt else f"{name}() = {ret}"
         dur = ts_exit - ts if ret is not None and ts_exit else None
-        self.out.append(self.strace.call(ts + self.wall, dur, pid, tid, name, call))
-        self.count += 1
-        if tid in self.late:
-            self._flush_late(tid)
+        self._emit(self.strace.call(ts + self.wall, dur, pid, tid, name, call))
 
     def flush(self) -> None:
         """Lines still held (signals of tasks that made no call since): at the end of a trace."""
