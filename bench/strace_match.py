@@ -240,8 +240,9 @@ def compare(ref: list[Line], ours: list[Line]) -> dict:
                 total += i2 - i1
                 missing += rlines[i1:i2]
                 extra += olines[j1:j2]
+    names = {_name(t) for _, t in ref if _is_call(t)}
     return {"matched": matched, "total": total, "mismatches": mismatches, "missing": missing,
-            "extra": extra, "distinct": len({_name(t) for _, t in ref if _is_call(t)})}
+            "extra": extra, "names": names, "distinct": len(names)}
 
 
 def _args_of(text: str) -> tuple[str, list[str], str]:
@@ -334,7 +335,6 @@ def run_corpus(names: list[str] | None, tmp: Path) -> dict[str, dict]:
         ref = normalize(from_marker(parse_strace(run_strace(argv, out).read_text())))
         ours = normalize(from_marker(parse_ours(run_ours(argv, out).read_text())))
         res = compare(ref, ours)
-        res["names"] = {_name(t) for _, t in ref if _is_call(t)}
         res["ref_texts"] = {t for _, t in ref}
         results[src.stem] = res
     return results
