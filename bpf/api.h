@@ -45,102 +45,43 @@
  */
 #ifndef TRACER_API_H
 #define TRACER_API_H
-#include "maps.h"
+#include "record.h"
 
 struct tracer_state {
     void *ctx;
     struct call *c;
-    char *buf;
+    struct event *e;
     u32 off;
     u16 nblobs;
 };
 
 static __always_inline int tracer__begin(void *ctx, struct tracer_state *t)
 {
-    u32 zero = 0;
-    struct call *c = cur.lookup(&zero);
-    struct scratch_buf *sb = scratch.lookup(&zero);
-    if (!c || !sb)
+    t->e = begin_record(&t->c);
+    if (!t->e)
         return -1;
     t->ctx = ctx;
-    t->c = c;
-    t->buf = sb->d;
     t->off = sizeof(struct event);
     t->nblobs = 0;
-    struct event *e = (struct event *)sb->d;
-    u64 id = bpf_get_current_pid_tgid();
-    e->ts = c->ts;
-    e->ts_exit = bpf_ktime_get_ns();
-    e->tgid = id >> 32;
-    e->tid = (u32)id;
-    e->cgroup = bpf_get_current_cgroup_id();
-    e->ret = c->ret;
-#pragma unroll
-    for (int i = 0; i < 6; i++)
-        e->args[i] = c->args[i];
-    e->nr = c->nr;
-    e->flags = 0;
-    e->nblobs = 0;
-    bpf_get_current_comm(e->comm, sizeof(e->comm));
     return 0;
-}
-
-/* A blob header at the next 8-byte boundary, or NULL when the record is full. */
-static __always_inline struct blob *tracer__blob(struct tracer_state *t, u32 arg, u8 kind)
-{
-    u32 off = (t->off + 7) & ~7;
-    if (off > OFF_MASK - sizeof(struct blob))
-        return 0;
-    off &= OFF_MASK;
-    t->off = off;
-    return blob_at(t->buf, off, arg, kind);
 }
 
 static __always_inline void tracer__emit_str(struct tracer_state *t, u32 arg)
 {
-    if (arg > 5)
-        return;
-    struct blob *b = tracer__blob(t, arg, CAP_STR);
-    if (!b)
-        return;
-    u32 at = (t->off + sizeof(struct blob)) & OFF_MASK;  /* t->off <= OFF_MASK - 8 */
-    long n = bpf_probe_read_user_str(t->buf + at, STR_MAX, (void *)t->c->args[arg & 7]);
-    if (n <= 0)
-        return;
-    if (n == STR_MAX)
-        b->trunc = 1;
-    b->len = n - 1;  /* without the NUL */
-    t->nblobs++;
-    t->off += sizeof(struct blob) + (u32)(n - 1);
+    if (arg < 6)
+        t->off = put_str((char *)t->e, t->off, arg, t->c->args[arg & 7], &t->nblobs);
 }
 
 static __always_inline void tracer__emit_buf(struct tracer_state *t, u32 arg, u64 len)
 {
-    if (arg > 5 || !len)
-        return;
-    struct blob *b = tracer__blob(t, arg, CAP_BUF_IN);
-    if (!b)
-        return;
-    if (len > STR_MAX) {
-        len = STR_MAX;
-        b->trunc = 1;
-    }
-    len &= (2 * STR_MAX - 1);  /* the verifier's bound; the lines above are the meaning */
-    if (len > STR_MAX)
-        len = STR_MAX;
-    u32 at = (t->off + sizeof(struct blob)) & OFF_MASK;  /* t->off <= OFF_MASK - 8 */
-    if (bpf_probe_read_user(t->buf + at, (u32)len, (void *)t->c->args[arg & 7]))
-        return;
-    b->len = len;
-    t->nblobs++;
-    t->off += sizeof(struct blob) + (u32)len;
+    if (arg < 6 && len)
+        t->off = put_buf((char *)t->e, t->off, arg, CAP_BUF_IN, t->c->args[arg & 7], len, &t->nblobs);
 }
 
 static __always_inline void tracer__emit_int(struct tracer_state *t, u32 arg, u64 v)
 {
-    struct event *e = (struct event *)t->buf;
     if (arg < 6)
-        e->args[arg] = v;
+        t->e->args[arg] = v;
 }
 
 /* Unrolled with a literal: clang folds lit[k] to constants, no string in .rodata. */
@@ -163,14 +104,7 @@ static __always_inline int tracer__starts(struct tracer_state *t, u32 arg, const
 
 static __always_inline int tracer__submit(struct tracer_state *t)
 {
-    struct event *e = (struct event *)t->buf;
-    u32 off = (t->off + 7) & ~7;
-    if (off > SCRATCH)
-        off = SCRATCH;
-    e->nblobs = t->nblobs;
-    e->size = off;
-    submit(t->ctx, t->buf, off);
-    return 0;
+    return send_record(t->ctx, t->e, t->off, t->nblobs);
 }
 
 /* The loader finds handlers by this name scheme (tracer/ebpf/userhandlers.py):

@@ -63,6 +63,7 @@ static __always_inline int record_enter(void *ctx, u64 id, u32 slot, u32 nr, u64
     if (!cc)
         return 0;
     *cc = c;
+    cc->flags = EV_ENTER;
     enter_progs.call(ctx, idx);
     return 0;
 }
@@ -88,6 +89,7 @@ static __always_inline int on_exit(void *ctx, s64 ret)
         return 0;
     *cc = *c;
     cc->ret = ret;
+    cc->flags = 0;
     inflight.delete(&id);
     return run_exit(ctx, cc->slot * NR_MAX + cc->nr);
 }
@@ -184,6 +186,7 @@ int raw_exit(struct bpf_raw_tracepoint_args *ctx)
         cc->slot = slot;
     }
     cc->ret = (s64)ctx->args[1];
+    cc->flags = 0;
     return run_exit(ctx, idx);
 }
 

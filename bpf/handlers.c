@@ -1,63 +1,10 @@
-/* The generic handler: one program for every syscall, driven by descs[nr] (built
- * from the tracefs format files and tracer/syscalls/specs.py). It copies the call
- * into an event and appends the user memory its arguments point to. */
-#include "maps.h"
-
-/* Close the record that ends at `off` and hand it to the event buffer. */
-static __always_inline int send(void *ctx, struct event *e, u32 off, u16 nblobs)
-{
-    e->nblobs = nblobs;
-    off = (off + 7) & ~7;
-    if (off > SCRATCH)
-        off = SCRATCH;
-    e->size = off;
-    submit(ctx, e, off);
-    return 0;
-}
-
-/* The string and buffer readers stay apart: clang would otherwise merge the two helper
- * calls into one indirect call, which BPF does not have. */
-static __always_inline u32 put_str(char *buf, u32 off, u8 arg, u64 ptr, u16 *nblobs)
-{
-    off = (off + 7) & ~7;
-    if (off > OFF_MASK - sizeof(struct blob))
-        return off;  /* event full: later arguments are shown as pointers */
-    off &= OFF_MASK;
-    struct blob *b = blob_at(buf, off, arg, CAP_STR);
-    /* two bytes more than we keep: a string of exactly STR_MAX bytes (a PATH_MAX path) reads
-     * whole with its NUL, and only a longer one fills the read and is marked cut */
-    long n = bpf_probe_read_user_str(buf + off + sizeof(struct blob), STR_MAX + 2, (void *)ptr);
-    if (n <= 0)
-        return off;
-    if (n >= STR_MAX + 2) {
-        b->trunc = 1;
-        n = STR_MAX + 1;
-    }
-    b->len = n - 1;  /* without the NUL */
-    (*nblobs)++;
-    return off + sizeof(struct blob) + (u32)(n - 1);
-}
-
-static __always_inline u32 put_buf(char *buf, u32 off, u8 arg, u8 kind, u64 ptr, u64 len, u16 *nblobs)
-{
-    off = (off + 7) & ~7;
-    if (off > OFF_MASK - sizeof(struct blob))
-        return off;
-    off &= OFF_MASK;
-    struct blob *b = blob_at(buf, off, arg, kind);
-    if (len > STR_MAX) {
-        len = STR_MAX;
-        b->trunc = 1;
-    }
-    len &= (2 * STR_MAX - 1);
-    if (len > STR_MAX)
-        len = STR_MAX;
-    if (bpf_probe_read_user(buf + off + sizeof(struct blob), (u32)len, (void *)ptr))
-        return off;
-    b->len = len;
-    (*nblobs)++;
-    return off + sizeof(struct blob) + (u32)len;
-}
+/* The generic handlers: one program for every syscall, driven by descs[nr] (built
+ * from the syscall descriptions, tracer/syscalls/specs.py). It copies the call into a
+ * record and appends the user memory its arguments point to. Each program serves both
+ * sides of a call (the dispatch flags `cur` EV_ENTER at entry) and is loaded once per
+ * side's program type: BCC compiles each function once, and compiling is most of the
+ * start-up time. */
+#include "record.h"
 
 static __always_inline u32 put_argv(char *buf, u32 off, u8 arg, u64 ptr, u16 *nblobs)
 {
@@ -87,49 +34,26 @@ done:
     return off + sizeof(struct blob) + len;
 }
 
-static __always_inline void fill_event(struct event *e, struct call *c, u16 flags)
+/* The call being handled, its descriptor, and a new record for it. */
+static __always_inline struct event *begin(struct call **cp, struct desc **dp)
 {
-    u64 id = bpf_get_current_pid_tgid();
-    e->ts = c->ts;
-    e->ts_exit = (flags & EV_ENTER) ? 0 : bpf_ktime_get_ns();
-    e->tgid = id >> 32;
-    e->tid = (u32)id;
-    e->cgroup = bpf_get_current_cgroup_id();
-    e->ret = (flags & EV_ENTER) ? 0 : c->ret;
-#pragma unroll
-    for (int i = 0; i < 6; i++)
-        e->args[i] = c->args[i];
-    e->nr = c->nr;
-    e->flags = flags;
-    bpf_get_current_comm(e->comm, sizeof(e->comm));
+    struct event *e = begin_record(cp);
+    if (!e)
+        return 0;
+    u32 nr = (*cp)->nr;
+    *dp = descs.lookup(&nr);
+    return *dp ? e : 0;
 }
 
-/* The call being handled, its descriptor, and a new record for it in the scratch buffer. */
-static __always_inline struct event *begin(u16 flags, struct call **cp, struct desc **dp)
-{
-    u32 zero = 0;
-    struct call *c = cur.lookup(&zero);
-    struct scratch_buf *sb = scratch.lookup(&zero);
-    if (!c || !sb)
-        return 0;
-    u32 nr = c->nr;
-    struct desc *d = descs.lookup(&nr);
-    if (!d)
-        return 0;
-    struct event *e = (struct event *)sb->d;
-    fill_event(e, c, flags);
-    *cp = c;
-    *dp = d;
-    return e;
-}
-
-static __always_inline int handle(void *ctx, u16 flags)
+/* Every argument the descriptor captures on this side of the call. */
+int handle_call(void *ctx)
 {
     struct call *c;
     struct desc *d;
-    struct event *e = begin(flags, &c, &d);
+    struct event *e = begin(&c, &d);
     if (!e)
         return 0;
+    u16 flags = e->flags;
     char *buf = (char *)e;
     u16 nblobs = 0;
     u32 off = sizeof(struct event);
@@ -174,17 +98,7 @@ static __always_inline int handle(void *ctx, u16 flags)
                 off = put_buf(buf, off, i, kind, ptr, len, &nblobs);
         }
     }
-    return send(ctx, e, off, nblobs);
-}
-
-int handle_enter(void *ctx)
-{
-    return handle(ctx, EV_ENTER);
-}
-
-int handle_exit(void *ctx)
-{
-    return handle(ctx, 0);
+    return send_record(ctx, e, off, nblobs);
 }
 
 /* The number of entries of a NULL-terminated pointer array (execve's envp, which strace
@@ -212,40 +126,27 @@ done:
 }
 
 /* execve/execveat: the path argument just before argv, argv itself, and how many
- * environment variables, in a record flagged `flags`. */
-static __always_inline int exec_record(void *ctx, u16 flags)
+ * environment variables. At entry: the old program's memory is gone once an execve
+ * succeeds, so a successful one's exit record has its return value only. A failed one's
+ * arguments are read again at exit: the caller's memory is still there, and the kernel
+ * has faulted in the pages a read at entry (which cannot fault) may have missed. */
+int handle_exec(void *ctx)
 {
     struct call *c;
     struct desc *d;
-    struct event *e = begin(flags, &c, &d);
+    struct event *e = begin(&c, &d);
     if (!e)
         return 0;
     char *buf = (char *)e;
-    u32 k = d->kind[2] == CAP_STRV ? 2 : 1;  /* execveat has a dirfd first */
     u16 nblobs = 0;
     u32 off = sizeof(struct event);
+    if (!(e->flags & EV_ENTER) && c->ret >= 0)
+        return send_record(ctx, e, off, nblobs);
+    u32 k = d->kind[2] == CAP_STRV ? 2 : 1;  /* execveat has a dirfd first */
     off = put_str(buf, off, k - 1, c->args[k - 1], &nblobs);
     off = put_argv(buf, off, k, c->args[k], &nblobs);
     off = put_count(buf, off, k + 1, c->args[k + 1], &nblobs);
-    return send(ctx, e, off, nblobs);
-}
-
-/* At entry: the old program's memory is gone once an execve succeeds. */
-int handle_exec(void *ctx)
-{
-    return exec_record(ctx, EV_ENTER);
-}
-
-/* At exit. A failed execve gets its arguments read again: the caller's memory is still
- * there, and the kernel has faulted in the pages a read at entry (which cannot fault)
- * may have missed. A successful one returns only its value. */
-int handle_exec_exit(void *ctx)
-{
-    u32 zero = 0;
-    struct call *c = cur.lookup(&zero);
-    if (c && c->ret < 0)
-        return exec_record(ctx, 0);
-    return handle(ctx, 0);
+    return send_record(ctx, e, off, nblobs);
 }
 
 /* One iovec entry k of the array at ptr: its struct iovec then up to IOV_STR bytes of its data,
@@ -295,7 +196,7 @@ int handle_iov(void *ctx)
 {
     struct call *c;
     struct desc *d;
-    struct event *e = begin(0, &c, &d);
+    struct event *e = begin(&c, &d);
     if (!e)
         return 0;
     char *buf = (char *)e;
@@ -309,15 +210,15 @@ int handle_iov(void *ctx)
         }
     }
     if (at < 0 || at >= 6)
-        return send(ctx, e, off, nblobs);
+        return send_record(ctx, e, off, nblobs);
     u64 iov = c->args[at], count = 0;
     u8 iov_arg = at;
     if (d->kind[at] == CAP_MSGHDR) {
         if (!iov)
-            return send(ctx, e, off, nblobs);
+            return send_record(ctx, e, off, nblobs);
         u64 msg[MSGHDR_SIZE / 8] = {};  /* name, namelen, iov, iovlen, control, controllen, flags */
         if (bpf_probe_read_user(msg, sizeof(msg), (void *)iov))
-            return send(ctx, e, off, nblobs);
+            return send_record(ctx, e, off, nblobs);
         struct blob *b = blob_at(buf, off, at, CAP_MSGHDR);
         __builtin_memcpy(buf + off + sizeof(struct blob), msg, sizeof(msg));
         b->len = sizeof(msg);
@@ -333,5 +234,5 @@ int handle_iov(void *ctx)
         count = c->args[sa];
     }
     off = put_iov(buf, off, iov_arg, iov, count, &nblobs);
-    return send(ctx, e, off, nblobs);
+    return send_record(ctx, e, off, nblobs);
 }

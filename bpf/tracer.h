@@ -53,7 +53,8 @@ struct call {               /* one syscall in flight on one thread */
     u64 args[6];
     s64 ret;
     u32 nr;
-    u32 slot;
+    u16 slot;
+    u16 flags;              /* EV_ENTER while `cur` holds a call at its entry */
 };
 
 struct event {              /* head of every record; blobs follow */

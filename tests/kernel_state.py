@@ -12,8 +12,8 @@ from bounds import bound
 TRACEFS = Path("/sys/kernel/tracing")
 # Our BPF programs' names cut to 15 characters, as the kernel keeps them (bpftool shows the
 # whole name where the program has BTF: compared cut).
-OUR_PROGS = {"raw_exit", "tp_exit", "kp_enter", "kp_exit", "handle_enter", "handle_exit",
-             "handle_exec", "handle_exec_exi", "tracepoint__sch",
+OUR_PROGS = {"raw_exit", "tp_exit", "kp_enter", "kp_exit", "handle_call",
+             "handle_exec", "tracepoint__sch",
              "raw_enter", "handle_iov", "sum_enter", "sum_exit", "task_exit", "sig_deliver",
              "sig_generate"} | {f"tp_enter{n}" for n in range(7)}
 USER_PREFIX = "tracer_h_"  # user handler files' programs (bpf/api.h)

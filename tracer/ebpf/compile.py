@@ -100,6 +100,26 @@ def build(text: str, cflags: list[str]) -> Any:
         raise TracerError(f"BPF compile failed: {q.errors() if hasattr(q, 'text') else e}") from None
 
 
+def load_as(bpf: Any, name: str, prog_type: int) -> int:
+    """The fd of function `name` of `bpf` loaded as a `prog_type` program.
+
+    BCC keeps one program per function name; a function wanted as two program types (a
+    handler run by the entry side and by the exit side, whose front ends differ) is loaded
+    once per type, each kept in `bpf.funcs` under its own key so that cleanup frees it.
+    """
+    key = f"{name}/{prog_type}".encode()
+    if key not in bpf.funcs:
+        plain = name.encode()
+        saved = bpf.funcs.pop(plain, None)
+        try:
+            bpf.funcs[key] = bpf.load_func(plain, prog_type)
+        finally:
+            bpf.funcs.pop(plain, None)
+            if saved is not None:
+                bpf.funcs[plain] = saved
+    return bpf.funcs[key].fd
+
+
 def lost_events(bpf: Any) -> int:
     """Events the programs of `bpf` could not queue (its per-CPU "lost" array, summed)."""
     return sum(sum(v) for v in bpf["lost"].values()) if bpf is not None else 0

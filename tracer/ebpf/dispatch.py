@@ -71,7 +71,7 @@ class Dispatcher:
         self.bpf: Any = None
         self.attached: set[str] = set()  # syscall events (or "*" for the raw tracepoints)
         self.described: set[int] = set()
-        self.handler_fds: dict[str, int] = {}
+        self.handler_fds: dict[tuple[str, bool], int] = {}  # (function, at entry) -> program
 
     # -- loading -----------------------------------------------------------------------------
     def prog_types(self) -> tuple[int, int]:
@@ -93,14 +93,15 @@ class Dispatcher:
         q = bpfc.Quiet()
         try:
             with q:
-                for fn in ("handle_enter", "handle_exec"):
-                    self.handler_fds[fn] = self.bpf.load_func(fn, entry_type).fd
-                for fn in ("handle_exit", "handle_exec_exit"):
-                    self.handler_fds[fn] = self.bpf.load_func(fn, exit_type).fd
+                # a handler serves both sides of a call, as each side's program type
+                for fn in ("handle_call", "handle_exec"):
+                    self.handler_fds[fn, True] = bpfc.load_as(self.bpf, fn, entry_type)
+                    self.handler_fds[fn, False] = bpfc.load_as(self.bpf, fn, exit_type)
                 try:  # iovec arrays are a refinement: without it those calls show pointers
-                    self.handler_fds["handle_iov"] = self.bpf.load_func("handle_iov", exit_type).fd
+                    fd = bpfc.load_as(self.bpf, "handle_iov", exit_type)
                 except Exception:
-                    self.handler_fds["handle_iov"] = self.handler_fds["handle_exit"]
+                    fd = self.handler_fds["handle_call", False]
+                self.handler_fds["handle_iov", False] = fd
                 entry, exit_ = FRONT_ENDS[self.mode]
                 for fn in [entry.format(n=n) for n in range(7)] if "{n}" in entry else [entry]:
                     self.bpf.load_func(fn, entry_type)
@@ -164,12 +165,12 @@ class Dispatcher:
         idx = ct.c_int(slot * NR_MAX + sc.nr)
         spec = specs.spec_for(sc)
         if enter_fd is None and spec.needs_entry:
-            enter_fd = self.handler_fds["handle_exec" if sc.name in EXEC else "handle_enter"]
+            enter_fd = self.handler_fds["handle_exec" if sc.name in EXEC else "handle_call", True]
         if enter_fd is not None:
             self.bpf["enter_progs"][idx] = ct.c_int(enter_fd)
         if exit_fd is None:
-            exit_fd = self.handler_fds["handle_exec_exit" if sc.name in EXEC else
-                                       "handle_iov" if spec.iov else "handle_exit"]
+            exit_fd = self.handler_fds["handle_exec" if sc.name in EXEC else
+                                       "handle_iov" if spec.iov else "handle_call", False]
         self.bpf["exit_progs"][idx] = ct.c_int(exit_fd)
         self.bpf["wanted"][idx] = ct.c_uint8(1)
         self.attach(sc)
