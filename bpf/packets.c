@@ -20,6 +20,7 @@
 #define IPPROTO_UDP 17
 #define IPPROTO_ICMPV6 58
 #define TC_ACT_UNSPEC (-1)
+#include "generated.h"
 
 #ifndef SNAP
 #define SNAP 256            /* bytes of each packet copied for the capture file */
@@ -29,10 +30,7 @@
 #define AT_TC 0             /* data starts with an Ethernet header */
 #define AT_CGROUP 1         /* data starts with the IP header */
 
-/* config array indexes */
-#define CFG_PROTO 0         /* IPPROTO_* to keep, 0: all (ICMP means ICMP and ICMPv6) */
-#define CFG_PORT 1          /* keep packets with this source or destination port, 0: all */
-#define CFG_OWNERS 2        /* 1: the capture programs keep only packets of `traced` TGIDs */
+/* config array indexes: CFG_PROTO, CFG_PORT, CFG_OWNERS (generated.h) */
 
 struct owner {
     u32 tgid;

@@ -30,7 +30,7 @@ struct start {
  * processes that are not traced pay one array lookup per syscall side. */
 BPF_ARRAY(traced, u8, PID_LIMIT);
 BPF_ARRAY(wanted, u8, NR_MAX);        /* nr -> 1: counted (all of them by default) */
-BPF_ARRAY(config, u64, 2);            /* [0]: follow forks; [1]: count the cgroups' processes */
+BPF_ARRAY(config, u64, CFG_SIZE);     /* CFG_FOLLOW, CFG_CGROUPS (generated.h) */
 BPF_HASH(cgroups, u64, u8, 64);       /* cgroup v2 id -> 1: a traced container's */
 #ifdef TASK_STORAGE
 /* The call in flight, kept with the task itself: no shared hash to update, look up and
@@ -59,7 +59,7 @@ static __always_inline int counted(u32 tgid)
 {
     if (is_traced(tgid))
         return 1;
-    u32 k = 1;
+    u32 k = CFG_CGROUPS;
     u64 *by_cgroup = config.lookup(&k);
     if (!by_cgroup || !*by_cgroup)
         return 0;
@@ -169,7 +169,7 @@ TRACEPOINT_PROBE(sched, sched_process_exit)
 
 TRACEPOINT_PROBE(sched, sched_process_fork)
 {
-    u32 k = 0;
+    u32 k = CFG_FOLLOW;
     u64 *follow = config.lookup(&k);
     if (!follow || !*follow)
         return 0;

@@ -31,12 +31,8 @@
  * generated from the syscall descriptions (tracer/ebpf/cheader.py) into every build */
 #include "generated.h"
 
-/* config array indexes */
-#define CFG_DEFAULT 0       /* 1: processes without a slot of their own use slot 0 */
-#define CFG_CGROUPS 1       /* 1: processes of the cgroups in cgroup_slot get that slot */
-#define CFG_FOLLOW 2        /* 1: children inherit their parent's slot */
-/* then CFG_TASK_*: byte offsets in struct task_struct (0: unknown), for bpf/task_events.c;
- * and CFG_SIZE (generated.h) */
+/* config array indexes, CFG_* (generated.h): CFG_DEFAULT, CFG_CGROUPS, CFG_FOLLOW, then
+ * CFG_TASK_*, byte offsets in struct task_struct (0: unknown) for bpf/task_events.c */
 
 struct desc {               /* what to capture for one syscall */
     u8 kind[6];

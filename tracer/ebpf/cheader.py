@@ -12,10 +12,20 @@ from tracer.ebpf import record
 from tracer.syscalls import desc
 from tracer.syscalls.desc import types
 
+# Slots of the programs' `config` arrays, which C reads as the same names. The syscall programs
+# (bpf/maps.h, bpf/summary.c) share one numbering, bpf/packets.c has its own.
+CFG_DEFAULT = 0  # 1: processes without a slot of their own use slot 0
+CFG_CGROUPS = 1  # 1: processes of the cgroups in cgroup_slot get that slot (summary: are counted)
+CFG_FOLLOW = 2  # 1: children inherit their parent's slot
+CFG_PROTO = 0  # packets: IPPROTO_* to keep, 0: all (ICMP means ICMP and ICMPv6)
+CFG_PORT = 1  # packets: keep packets with this source or destination port, 0: all
+CFG_OWNERS = 2  # packets: 1: keep only packets of the `traced` TGIDs
+_CONFIG = ("CFG_DEFAULT", "CFG_CGROUPS", "CFG_FOLLOW", "CFG_PROTO", "CFG_PORT", "CFG_OWNERS")
 # config map index -> the task_struct member whose byte offset (from the kernel's BTF) the
 # dispatcher writes there for bpf/task_events.c: C reads it as CFG_TASK_<MEMBER>
 CFG_TASK_FIELDS = {3: "exit_code", 4: "pid", 5: "tgid", 6: "comm", 7: "__state"}
 CFG_SIZE = max(CFG_TASK_FIELDS) + 1
+assert CFG_FOLLOW < min(CFG_TASK_FIELDS)
 
 GENERATED = "generated.h"
 LAYOUT = "layout.h"
@@ -28,7 +38,7 @@ def _is_any(flag: str) -> str:
 
 
 def generated() -> str:
-    """Constants: CAP_* kinds, CAPW_* capture times, EV_* flags, CFG_TASK_* config slots,
+    """Constants: CAP_* kinds, CAPW_* capture times, EV_* flags, CFG_* config slots,
     NR_* and IS_FORK(nr)."""
     out = [_HEAD.format(src="tracer/syscalls/desc and tracer/ebpf/record.py"),
            "#ifndef TRACER_GENERATED_H", "#define TRACER_GENERATED_H"]
@@ -38,6 +48,7 @@ def generated() -> str:
             f"#define EV_ENTER {record.EV_ENTER}", f"#define EV_SIGNAL {record.EV_SIGNAL}",
             f"#define EV_EXIT {record.EV_EXIT}", f"#define EV_LATE {record.EV_LATE}",
             f"#define EV_SENT {record.EV_SENT}"]
+    out += [f"#define {name} {globals()[name]}" for name in _CONFIG]
     out += [f"#define CFG_TASK_{m.strip('_').upper()} {k}" for k, m in CFG_TASK_FIELDS.items()]
     out.append(f"#define CFG_SIZE {CFG_SIZE}")
     for c in desc.all_calls():

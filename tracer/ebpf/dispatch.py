@@ -16,13 +16,12 @@ from typing import Any
 
 from tracer.ebpf import btf
 from tracer.ebpf import compile as bpfc
-from tracer.ebpf.cheader import CFG_TASK_FIELDS
+from tracer.ebpf.cheader import CFG_CGROUPS, CFG_DEFAULT, CFG_FOLLOW, CFG_TASK_FIELDS
 from tracer.errors import TracerError, quote
 from tracer.syscalls import desc, specs
 from tracer.syscalls.table import NR_MAX, Syscall
 
 MAX_SLOTS = 64
-CFG_DEFAULT, CFG_CGROUPS, CFG_FOLLOW = 0, 1, 2
 # raw tracepoint -> program of bpf/task_events.c: the signals and ends of traced tasks
 TASK_EVENTS = {"sched_process_exit": "task_exit", "signal_deliver": "sig_deliver",
                "signal_generate": "sig_generate"}

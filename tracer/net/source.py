@@ -10,6 +10,7 @@ import time
 from typing import Any
 
 from tracer.capabilities import Capabilities
+from tracer.ebpf.cheader import CFG_OWNERS, CFG_PORT, CFG_PROTO
 from tracer.errors import TracerError
 from tracer.hooks.options import HookOptions
 from tracer.hooks.spec import Hook
@@ -23,7 +24,6 @@ from tracer.targets import Targets
 
 PROTOS = {"tcp": 6, "udp": 17, "icmp": 1}
 DEFAULT_BUFFER = 4 << 20
-CFG_PROTO, CFG_PORT, CFG_OWNERS = 0, 1, 2
 
 
 class IfaceInfo:

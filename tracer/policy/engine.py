@@ -15,14 +15,13 @@ from typing import Any
 
 from tracer import paths
 from tracer.ebpf import compile as bpfc
-from tracer.ebpf.dispatch import CFG_DEFAULT, CFG_FOLLOW, MAX_SLOTS, SLOT_NEVER, _pow2_pages
+from tracer.ebpf.cheader import CFG_CGROUPS, CFG_DEFAULT, CFG_FOLLOW
+from tracer.ebpf.dispatch import MAX_SLOTS, SLOT_NEVER, _pow2_pages
 from tracer.errors import TracerError
 from tracer.policy import codegen
 from tracer.policy import types as T
 from tracer.policy.plan import HookPlan, Plan
 from tracer.syscalls.table import NR_MAX
-
-CFG_CGROUPS = 1
 
 
 class PolicyEngine:

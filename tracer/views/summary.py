@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from tracer.ebpf import btf
 from tracer.ebpf import compile as bpfc
+from tracer.ebpf.cheader import CFG_CGROUPS, CFG_FOLLOW
 from tracer.errors import TracerError
 from tracer.hooks.options import HookOptions
 from tracer.pipeline.writer import TraceWriter
@@ -85,12 +86,12 @@ class Summary:
                 [sc.nr for sc in self.table]
             for nr in nrs:
                 wanted[ct.c_int(nr)] = ct.c_uint8(1)
-            self.bpf["config"][ct.c_int(0)] = ct.c_uint64(1 if self.follow else 0)
+            self.bpf["config"][ct.c_int(CFG_FOLLOW)] = ct.c_uint64(1 if self.follow else 0)
             for pid in pids:
                 self.add(pid)
             for cg in cgroups or []:
                 self.bpf["cgroups"][ct.c_uint64(cg)] = ct.c_uint8(1)
-            self.bpf["config"][ct.c_int(1)] = ct.c_uint64(1 if cgroups else 0)
+            self.bpf["config"][ct.c_int(CFG_CGROUPS)] = ct.c_uint64(1 if cgroups else 0)
             # the TRACEPOINT_PROBEs attach on load (BCC), the syscall programs here
             self.bpf.attach_raw_tracepoint(tp=b"sys_enter", fn_name=b"sum_enter")
             self.bpf.attach_raw_tracepoint(tp=b"sys_exit", fn_name=b"sum_exit")
