@@ -48,6 +48,6 @@ def make_plan(hook: Hook, opts: HookOptions, caps: Capabilities) -> Plan:
     if caps.tracefs is None:
         raise TracerError(caps.reason(cap.TRACEFS))
     tab = table.load(caps.tracefs)
-    syscalls = select_syscalls(tab, HOOK_FAMILY.get(hook.name), opts.extra.get("syscalls"))
+    syscalls = select_syscalls(tab, HOOK_FAMILY.get(hook.name), opts.syscalls)
     front = frontend.choose(caps, len(syscalls))
     return Plan(tab, syscalls, front.mode, front.ringbuf, opts.buffer_size or front.default_size())

@@ -43,7 +43,7 @@ def _configure(session: FtraceSession) -> None:
     inst = session.instance
     assert inst is not None
     inst.set_ftrace_pids(session.tids, session.targets.follow_forks)
-    pattern = session.opts.extra.get("filter")
+    pattern = session.opts.filter
     if pattern:
         inst.set_ftrace_filter(pattern)
     inst.set_tracer("function")
@@ -68,7 +68,7 @@ def check_filter(pattern: str) -> None:
 
 
 def create(hook: Hook, opts: HookOptions, targets: Targets, caps: Capabilities) -> FtraceSession:
-    pattern = opts.extra.get("filter")
+    pattern = opts.filter
     if pattern is not None:
         check_filter(pattern)
     return FtraceSession(hook, opts, targets, _configure, teardown=_reset)

@@ -43,11 +43,11 @@ def events_for(session: FtraceSession, names: list[str] | None) -> list[tuple[st
 
 
 def _configure(session: FtraceSession) -> None:
-    enable_all(session, events_for(session, session.opts.extra.get("syscalls")))
+    enable_all(session, events_for(session, session.opts.syscalls))
 
 
 def create(hook: Hook, opts: HookOptions, targets: Targets, caps: Capabilities) -> FtraceSession:
-    names = opts.extra.get("syscalls")
+    names = opts.syscalls
     if names:
         check_syscalls(names, caps.tracefs or find_tracefs())
     return FtraceSession(hook, opts, targets, _configure)

@@ -6,7 +6,7 @@ import argparse
 import os
 import re
 import shlex
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from tracer import paths, procfs
@@ -25,7 +25,13 @@ class HookOptions:
     format: str = "text"
     follow_forks: bool = True
     buffer_size: int | None = None  # bytes; None: the subsystem's default
-    extra: dict[str, Any] = field(default_factory=dict)
+    # the hooks' own options (named by Option.dest): None when not given or not the hook's
+    syscalls: list[str] | None = None
+    filter: str | None = None  # ftrace-functions' set_ftrace_filter pattern
+    proto: str | None = None
+    port: int | None = None
+    interval: int | None = None  # seconds
+    policy_file: str | None = None  # ebpf-policy's TracingPolicy (tracer policy run)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -149,6 +155,16 @@ def _add(parser: argparse.ArgumentParser, opt: Option) -> None:
         parser.add_argument(opt.flag, dest=opt.dest, default=opt.default)
 
 
+_FIELDS = {f.name for f in fields(HookOptions)}
+
+
+def _field(opt: Option) -> str:
+    """The HookOptions field an option's value goes to (each hook option has one)."""
+    if opt.dest not in _FIELDS:
+        raise TypeError(f"option {opt.flag} has no HookOptions field {opt.dest!r}")
+    return opt.dest
+
+
 def parse(hook: Hook, args: str, need_target: bool = True) -> HookOptions:
     """Parse `args` for `hook`; every unknown token or bad value is a TracerError."""
     try:
@@ -181,7 +197,7 @@ def parse(hook: Hook, args: str, need_target: bool = True) -> HookOptions:
             if not _INT.fullmatch(str(value)):
                 raise TracerError(f"{opt.flag} needs an integer, not {quote(value)}")
             value = int(value)
-        opts.extra[opt.dest] = value
+        setattr(opts, _field(opt), value)
     if need_target and not opts.pids and not opts.containers:
         raise TracerError(f"--args for {hook.name}: give --pid PID... or --container ID...")
     return opts

@@ -243,8 +243,8 @@ class PacketSource:
 
 
 def create(hook: Hook, opts: HookOptions, targets: Targets, caps: Capabilities) -> PacketSource:
-    proto = opts.extra.get("proto")
-    port = opts.extra.get("port")
+    proto = opts.proto
+    port = opts.port
     if port is not None and not 1 <= port <= 65535:
         raise TracerError(f"--port {port} out of range: give a port from 1 to 65535")
     if not targets.pids:

@@ -34,7 +34,7 @@ def _policy(ns: argparse.Namespace) -> int:
     opts = HookOptions(pids=[check_pid(p) for p in ns.pid], containers=ns.container, format=ns.format,
                        follow_forks=not ns.no_follow_forks,
                        buffer_size=parse_size(ns.buffer_size) if ns.buffer_size else None)
-    opts.extra["policy_file"] = path
+    opts.policy_file = path
     hook = Hook(name=f"policy-{plan.policy.name}", subsystem="ebpf", summary="", traces="",
                 runner=hookdefs.run)
     who = targets.resolve(opts.pids, opts.containers, opts.follow_forks)

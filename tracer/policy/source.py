@@ -85,5 +85,5 @@ def create(hook: Hook, opts: HookOptions, targets: Targets, caps: Capabilities,
            path: Path | None = None) -> PolicySource:
     """The source of an ebpf-policy-NAME hook, whose file its description names (`path`), or
     of `tracer policy FILE`, which names the file in the options."""
-    path = opts.extra.get("policy_file") or path
+    path = opts.policy_file or path
     return PolicySource(compile_file(path, caps), opts, targets, caps)

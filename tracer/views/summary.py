@@ -212,10 +212,10 @@ def create(hook: object, opts: HookOptions, targets: Targets, caps: object) -> S
     if tracefs is None:
         raise TracerError(caps.reason(cap.TRACEFS))  # type: ignore[attr-defined]
     tab = systable.load(tracefs)
-    for n in opts.extra.get("syscalls") or []:
+    for n in opts.syscalls or []:
         tab.get(n)  # an unknown name: the error with the closest names
-    return SummarySource(Summary(tab, opts.extra.get("syscalls"), targets.follow_forks), list(targets.pids),
-                         DEFAULT_INTERVAL if opts.extra.get("interval") is None else opts.extra["interval"],
+    return SummarySource(Summary(tab, opts.syscalls, targets.follow_forks), list(targets.pids),
+                         DEFAULT_INTERVAL if opts.interval is None else opts.interval,
                          targets.follow_forks, targets.cgroup_ids())
 
 
