@@ -23,7 +23,7 @@ HOOK_FAMILY = {"ebpf-files": "files", "ebpf-process": "process", "ebpf-network":
 @dataclass
 class Plan:
     table: SyscallTable
-    syscalls: list[Syscall]
+    syscalls: list[Syscall]  # the hooks' one handler set; `tracer trace` installs its own
     mode: str
     ringbuf: bool
     buffer_size: int
@@ -49,5 +49,11 @@ def make_plan(hook: Hook, opts: HookOptions, caps: Capabilities) -> Plan:
         raise TracerError(caps.reason(cap.TRACEFS))
     tab = table.load(caps.tracefs)
     syscalls = select_syscalls(tab, HOOK_FAMILY.get(hook.name), opts.syscalls)
-    front = frontend.choose(caps, len(syscalls))
-    return Plan(tab, syscalls, front.mode, front.ringbuf, opts.buffer_size or front.default_size())
+    return plan_for(caps, tab, len(syscalls), syscalls, opts.buffer_size)
+
+
+def plan_for(caps: Capabilities, tab: SyscallTable, count: int, syscalls: list[Syscall] | None = None,
+             buffer_size: int | None = None) -> Plan:
+    """The front end and buffer for `count` syscalls (the engine's one choice of them)."""
+    front = frontend.choose(caps, count)
+    return Plan(tab, syscalls or [], front.mode, front.ringbuf, buffer_size or front.default_size())

@@ -1,4 +1,5 @@
 """Run one tracing session: attach, announce the file, drain until told to stop, detach.
+The loop itself (drive) is the same for the hooks and `tracer trace`.
 
 SIGINT (what the node agent sends) and SIGTERM only set a flag; the loop notices
 within one poll interval, so detaching happens here, in one place, on every path.
@@ -15,7 +16,7 @@ from typing import Callable
 from tracer.capabilities import Capabilities
 from tracer.errors import TracerError
 from tracer.hooks.options import HookOptions
-from tracer.hooks.spec import Hook
+from tracer.hooks.spec import EventSource, Hook
 from tracer.pipeline import tracefile
 from tracer.pipeline.writer import TraceWriter
 from tracer.targets import Targets
@@ -81,22 +82,35 @@ def run(hook: Hook, opts: HookOptions, targets: Targets, caps: Capabilities,
         os.close(out.fd)
         out.discard()
         raise
-    notes: list[str] = []
+    notes: list[str] | None = None
     try:
-        announce(out.announced)
+        notes = drive(source, writer, stop, started=lambda: announce(out.announced))
+    finally:
+        if notes is None:  # the loop failed: what the source has to say still ends the file
+            notes = source.notes()
+        try:
+            writer.finish(notes)
+        finally:
+            out.complete()
+    return outcome(writer, out.file, notes)
+
+
+def drive(source: EventSource, writer: TraceWriter, stop: StopFlag,
+          started: Callable[[], None] | None = None) -> list[str]:
+    """The one session loop: drain a started `source` into `writer` until told to stop (or
+    the output fails, or its reader goes away), then close the source, on every path.
+    `started` runs first (announcing the output). Returns the source's closing notes."""
+    try:
+        if started is not None:
+            started()
         while not stop.stopped and writer.failed is None:
             source.poll(POLL_INTERVAL, writer)
             writer.flush()
+    except BrokenPipeError:
+        writer.discard()  # our reader went away (`tracer trace | head`): stop, quietly
     finally:
-        try:
-            source.close(writer)
-        finally:
-            notes = source.notes()
-            try:
-                writer.finish(notes)
-            finally:
-                out.complete()
-    return outcome(writer, out.file, notes)
+        source.close(writer)
+    return source.notes()
 
 
 def outcome(writer: TraceWriter, path: Path, notes: list[str]) -> int:

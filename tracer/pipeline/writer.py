@@ -125,6 +125,15 @@ class TraceWriter:
             pass
         self._cut()
 
+    def discard(self) -> None:
+        """Send the rest of the output nowhere (its reader went away): fd becomes /dev/null."""
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, self.fd)
+        os.close(null)
+        self._parts.clear()
+        self._size = 0
+        self._pending = b""
+
     def finish(self, notes: list[str] | None = None) -> None:
         for n in notes or []:
             self.note(n)

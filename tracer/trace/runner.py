@@ -3,7 +3,7 @@
 Every user error is found before anything is attached: the specs' syntax, PIDs,
 syscall names and handler files (by reading them) first, then the handler files
 are compiled against the loaded (not yet attached) dispatcher; a failure closes
-it all. SIGINT and SIGTERM set a flag the loop checks every POLL seconds.
+it all. The session loop is the hooks' own (tracer.pipeline.session.drive).
 """
 
 from __future__ import annotations
@@ -14,35 +14,31 @@ import time
 
 from tracer import capabilities as cap
 from tracer import safefile
-from tracer.ebpf import frontend
-from tracer.ebpf.consumer import Consumer
-from tracer.ebpf.dispatch import Dispatcher
-from tracer.ebpf.lines import LineMaker
+from tracer.ebpf.engine import Engine
+from tracer.ebpf.plan import Plan, plan_for
 from tracer.errors import TracerError, quote
-from tracer.pipeline.session import StopFlag, install_stop_handlers
+from tracer.pipeline.session import drive, install_stop_handlers
 from tracer.pipeline.writer import TraceWriter
 from tracer.syscalls import table as systable
 from tracer.trace import spec as sp
 from tracer.trace.control import ControlServer
 from tracer.trace.state import TraceState, check_handlers
 
-POLL = 0.1  # seconds: bounds line latency and stop latency
-
 
 class TraceRun:
-    def __init__(self, specs: list[str], output: str | None, fmt: str, follow: bool) -> None:
+    """`tracer trace`'s event source (tracer.hooks.spec.EventSource): the hooks' engine, with
+    handler sets per PID changed at run time through the control socket."""
+
+    def __init__(self, specs: list[str], fmt: str, follow: bool) -> None:
         self.texts = specs
-        self.output = output
-        self.as_json = fmt == "json"
-        self.strace = fmt == "strace"
+        self.fmt = fmt
         self.follow = follow
-        self.disp: Dispatcher | None = None
+        self.engine: Engine | None = None
         self.state: TraceState | None = None
-        self.consumer: Consumer | None = None
         self.server: ControlServer | None = None
 
     # -- start -------------------------------------------------------------------------------
-    def _check(self) -> tuple[systable.SyscallTable, list[sp.Spec], int, cap.Capabilities]:
+    def _check(self) -> tuple[Plan, list[sp.Spec]]:
         caps = cap.probe()
         if caps.tracefs is None:
             raise TracerError(caps.reason(cap.TRACEFS))
@@ -52,22 +48,17 @@ class TraceRun:
         for s in specs:
             sp.resolve_targets(s.targets)
             names.update(sc.name for sc in check_handlers(s.handlers, tab))
-        return tab, specs, len(names), caps
+        return plan_for(caps, tab, len(names)), specs
 
     def start(self) -> None:
-        tab, specs, count, caps = self._check()
-        front = frontend.choose(caps, count)
-        ringbuf, size = front.ringbuf, front.default_size()
-        self.disp = Dispatcher(front.mode, ringbuf, size, self.follow,
-                               timing=self.as_json or self.strace)
-        self.lines = LineMaker(tab, self.as_json, strace=self.strace)
+        plan, specs = self._check()
+        self.engine = Engine(plan, self.fmt, self.follow)
         try:
-            self.disp.load()
-            self.state = TraceState(self.disp, tab, self.follow)
+            self.engine.load()
+            self.state = TraceState(self.engine.disp, plan.table, self.follow)
             for s in specs:
                 self.state.add(s)
-            self.consumer = Consumer(self.disp, self.lines, ringbuf, size)
-            self.consumer.open()
+            self.engine.open()
             self.server = ControlServer(self.handle)
             self.server.start()
         except BaseException:
@@ -102,47 +93,38 @@ class TraceRun:
         return {"ok": True, "lines": lines, "ms": round((total - self.state.compile_s) * 1000, 2),
                 "compile_ms": round(self.state.compile_s * 1000, 1)}
 
-    # -- loop --------------------------------------------------------------------------------
-    def loop(self, writer: TraceWriter, stop: StopFlag) -> None:
-        assert self.consumer is not None
-        try:
-            while not stop.stopped and writer.failed is None:
-                self.consumer.drain(writer, POLL)
-                writer.flush()
-        except BrokenPipeError:
-            discard(writer)  # our reader went away (`| head`): stop, quietly
-
+    # -- the session loop's side -------------------------------------------------------------
+    def poll(self, timeout: float, writer: TraceWriter) -> None:
+        assert self.engine is not None
+        self.engine.drain(writer, timeout)
 
     def close(self, writer: TraceWriter | None) -> None:
         """Leave nothing behind: socket, attachments, programs, maps (in that order)."""
         if self.server is not None:
             self.server.close()  # waits for a request in progress
             self.server = None
-        if self.disp is None:
+        if self.engine is None:
             return
         try:
-            self.disp.detach()  # no new events; what is buffered is still written
-            if writer is not None and self.disp.bpf is not None and self.consumer is not None:
-                self.consumer.finish(writer)
+            self.engine.detach(writer)  # no new events; what is buffered is still written
         except BrokenPipeError:
             if writer is not None:
-                discard(writer)
+                writer.discard()
         finally:
-            if self.consumer is not None:
-                self.consumer.close()
-                self.consumer = None
             if self.state is not None:
                 self.state.close()
-            self.disp.close()
-            self.disp = None
+            self.engine.close()
+            self.engine = None
+
+    def notes(self) -> list[str]:
+        return []
 
 
 def run(specs: list[str], output: str | None, fmt: str, follow: bool) -> int:
     """`fmt`: text, json or strace (lines as strace -f -ttt -T writes them)."""
     from tracer import early
 
-    tr = TraceRun(specs, output, fmt, follow)
-    as_json = fmt in ("json", "strace")  # lines only: no closing comment
+    tr = TraceRun(specs, fmt, follow)
     # stop signals during start-up: stop cleanly too, not with a traceback
     stop = install_stop_handlers(early.PPID)
     for sig in early.received:
@@ -163,16 +145,13 @@ def run(specs: list[str], output: str | None, fmt: str, follow: bool) -> int:
             os.unlink(output)
         raise
     try:
-        tr.loop(writer, stop)
+        drive(tr, writer, stop)
     finally:
         try:
-            tr.close(writer)
-        finally:
-            try:
-                _finish(writer, as_json)
-            except BrokenPipeError:
-                discard(writer)
-                _finish(writer, as_json)
+            _finish(writer, fmt in ("json", "strace"))
+        except BrokenPipeError:
+            writer.discard()
+            _finish(writer, fmt in ("json", "strace"))
     if writer.failed is not None:
         where = output or "standard output"
         raise TracerError(f"cannot write {where}: {writer.failed.strerror}; stopped with"
@@ -180,16 +159,9 @@ def run(specs: list[str], output: str | None, fmt: str, follow: bool) -> int:
     return 0
 
 
-def _finish(writer: TraceWriter, as_json: bool) -> None:
-    if as_json:  # JSON lines only: no closing comment
+def _finish(writer: TraceWriter, lines_only: bool) -> None:
+    if lines_only:  # JSON or strace lines only: no closing comment
         writer.flush()
         os.close(writer.fd)
     else:
         writer.finish()
-
-
-def discard(writer: TraceWriter) -> None:
-    """Send the rest of the output nowhere: the writer's fd becomes /dev/null."""
-    null = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(null, writer.fd)
-    os.close(null)
