@@ -41,6 +41,41 @@ static __always_inline u32 slot_of(u32 tgid)
     return on && *on ? 0 : SLOT_NONE;
 }
 
+/* The slot of the current task, as slot_of() says, but without a helper call while nothing
+ * changed: every process of the machine runs the front ends on every syscall, and where each
+ * call and return costs a return-stack mitigation, one bpf_get_current_pid_tgid() costs more
+ * than the rest of the untraced path. Each CPU caches the answer for the task it runs; a task
+ * switch (cpu_switch) and any change of the slot maps from user space (config's CFG_GEN) make
+ * it stale. The slot maps change in the kernel only for tasks that are not running (a new
+ * child) or that run here (slot_of itself), so those need no invalidation. */
+static __always_inline u32 current_slot(void)
+{
+    u32 cpu = bpf_get_smp_processor_id();  /* inlined by the JIT, not a call */
+    struct cpu_slot *cs = cpu_slot.lookup(&cpu);
+    u32 k = CFG_GEN;
+    u64 *gen = config.lookup(&k);
+    if (!cs || !gen)
+        return slot_of(bpf_get_current_pid_tgid() >> 32);
+    u64 g = *gen;
+    if (cs->gen == g)
+        return cs->slot;
+    u32 slot = slot_of(bpf_get_current_pid_tgid() >> 32);
+    cs->slot = slot;
+    cs->gen = g;  /* read before slot_of: a change meanwhile leaves this entry stale */
+    return slot;
+}
+
+/* sched_switch: another task runs on this CPU; its slot is looked up at its next syscall. */
+int cpu_switch(struct bpf_raw_tracepoint_args *ctx)
+{
+    FLOOR();
+    u32 cpu = bpf_get_smp_processor_id();
+    struct cpu_slot *cs = cpu_slot.lookup(&cpu);
+    if (cs)
+        cs->gen = 0;
+    return 0;
+}
+
 /* Record a call of a traced process at entry and run its entry handler, if any. */
 static __always_inline int record_enter(void *ctx, u64 id, u32 slot, u32 nr, u64 *args)
 {
@@ -77,9 +112,9 @@ static __always_inline int run_exit(void *ctx, u32 idx)
 
 static __always_inline int on_exit(void *ctx, s64 ret)
 {
-    u64 id = bpf_get_current_pid_tgid();
-    if (slot_of(id >> 32) == SLOT_NONE)
+    if (current_slot() == SLOT_NONE)
         return 0;  /* the cheap answer for untraced processes, before any hash lookup */
+    u64 id = bpf_get_current_pid_tgid();
     struct call *c = inflight.lookup(&id);
     if (!c)
         return 0;
@@ -135,10 +170,10 @@ static __always_inline struct pt_regs *user_regs(void)
 int raw_exit(struct bpf_raw_tracepoint_args *ctx)
 {
     FLOOR();
-    u64 id = bpf_get_current_pid_tgid();
-    u32 slot = slot_of(id >> 32);
+    u32 slot = current_slot();
     if (slot >= MAX_SLOTS)
         return 0;
+    u64 id = bpf_get_current_pid_tgid();
     struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
     u64 nr = 0;
     bpf_probe_read_kernel(&nr, 8, &regs->orig_ax);
@@ -196,10 +231,10 @@ int raw_exit(struct bpf_raw_tracepoint_args *ctx)
 int raw_enter(struct bpf_raw_tracepoint_args *ctx)
 {
     FLOOR();
-    u64 id = bpf_get_current_pid_tgid();
-    u32 slot = slot_of(id >> 32);
+    u32 slot = current_slot();
     if (slot >= MAX_SLOTS)
         return 0;
+    u64 id = bpf_get_current_pid_tgid();
     u64 nr = ctx->args[1];
     if (nr >= NR_MAX)
         return 0;
@@ -233,10 +268,10 @@ struct tp_exit_rec {
     int tp_enter##N(struct tp_enter_rec *ctx)                           \
     {                                                                   \
         FLOOR();                                                        \
-        u64 id = bpf_get_current_pid_tgid();                            \
-        u32 slot = slot_of(id >> 32);                                   \
+        u32 slot = current_slot();                                      \
         if (slot >= MAX_SLOTS)                                          \
             return 0;                                                   \
+        u64 id = bpf_get_current_pid_tgid();                            \
         u64 a[6] = {};                                                  \
         _Pragma("unroll") for (int i = 0; i < N; i++)                   \
             a[i] = ctx->args[i];                                        \
@@ -263,10 +298,10 @@ int tp_exit(struct tp_exit_rec *ctx)
 int kp_enter(struct pt_regs *ctx)
 {
     FLOOR();
-    u64 id = bpf_get_current_pid_tgid();
-    u32 slot = slot_of(id >> 32);
+    u32 slot = current_slot();
     if (slot >= MAX_SLOTS)
         return 0;
+    u64 id = bpf_get_current_pid_tgid();
     struct pt_regs *regs = (struct pt_regs *)PT_REGS_PARM1(ctx);
     u64 a[6] = {};
     u64 nr = 0;

@@ -17,6 +17,8 @@
  * PID rather than a hash: untraced processes pay this lookup on each syscall, and the
  * JIT turns an array lookup into a few instructions (4 MiB of kernel memory). */
 TRACER_MAP("array", int, u8, pid_slot, PID_LIMIT);
+/* CPU -> the slot of the task running there (dispatch.c current_slot) */
+TRACER_MAP("array", int, struct cpu_slot, cpu_slot, MAX_CPUS);
 TRACER_MAP("lru_hash", u64, struct call, inflight, 16384);   /* pid_tgid -> call in flight */
 /* pid_tgid -> entry time of the call in flight, raw mode with durations only (raw_enter) */
 TRACER_MAP("lru_hash", u64, u64, entry_ts, 16384);

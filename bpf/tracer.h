@@ -16,6 +16,9 @@
 #ifndef STR_MAX
 #define STR_MAX 4096        /* longest string or buffer captured for one argument */
 #endif
+#ifndef MAX_CPUS
+#define MAX_CPUS 1024       /* entries of cpu_slot: a CPU beyond them takes the uncached path */
+#endif
 #define SLOT_NONE 0xffffffff
 #define SLOT_NEVER 255      /* pid_slot value of the tracer itself */
 #define SCRATCH 32768       /* per-CPU event assembly buffer (the per-CPU value limit) */
@@ -51,6 +54,12 @@ struct call {               /* one syscall in flight on one thread */
     u32 nr;
     u16 slot;
     u16 flags;              /* EV_ENTER while `cur` holds a call at its entry */
+};
+
+struct cpu_slot {           /* the slot of the task on this CPU, valid while gen is config's */
+    u64 gen;                /* 0: not filled since the last task switch */
+    u32 slot;
+    u32 pad[13];            /* a cache line each: a switch on one CPU leaves the others' alone */
 };
 
 struct event {              /* head of every record; blobs follow */

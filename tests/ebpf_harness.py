@@ -44,6 +44,18 @@ class Harness:
         self.seen += got
         return got
 
+    def read_for(self, seconds: float) -> list[str]:
+        """Lines that arrived within `seconds` (for a stream that never goes quiet)."""
+        got: list[str] = []
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            self.reader.wait(0.05)
+            self.reader.drain(self.lines.handle)
+            text, _ = self.lines.take()
+            got += text.splitlines()
+        self.seen += got
+        return got
+
     def close(self) -> None:
         self.reader.close()
         self.disp.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -188,3 +189,28 @@ def test_strings_up_to_4k_then_marked_cut(harness):
     # a path is shown as strace does: PATH_MAX - 1 (4095) characters, then marked cut
     assert (len(shown), line[line.index(shown) + len(shown):][:6]) == (4095, '"..., ')
     assert line.endswith("= -1 ENAMETOOLONG (File name too long)")
+
+
+@pytest.fixture
+def spinner():
+    """A process that makes getppid calls without pause on the last CPU, so that it is
+    seldom switched out: a slot change must reach it without waiting for a task switch."""
+    cpu = str(max(os.sched_getaffinity(0)))
+    p = subprocess.Popen(["taskset", "-c", cpu, "python3", "-c",
+                          "import os\nwhile True: os.getppid()"])
+    yield p
+    p.kill()
+    p.wait()
+
+
+def test_a_running_process_sees_its_slot_change_at_once(harness, spinner):
+    h = harness("raw_tracepoint")
+    h.install(1, "getppid")
+    time.sleep(0.3)  # its CPU has cached "untraced" for it by now
+    assert of_pid(h.read_for(0.3), spinner.pid) == []
+    h.disp.assign(spinner.pid, 1)
+    got = of_pid(h.read_for(0.5), spinner.pid)
+    assert len(got) > 100, len(got)
+    h.disp.release(spinner.pid)
+    h.read_for(0.3)  # what was queued before the release
+    assert of_pid(h.read_for(0.5), spinner.pid) == []

@@ -17,14 +17,16 @@ from tracer.syscalls.desc import types
 CFG_DEFAULT = 0  # 1: processes without a slot of their own use slot 0
 CFG_CGROUPS = 1  # 1: processes of the cgroups in cgroup_slot get that slot (summary: are counted)
 CFG_FOLLOW = 2  # 1: children inherit their parent's slot
+CFG_GEN = 8  # changes whenever a slot may have changed: each CPU's cached slot is stale then
 CFG_PROTO = 0  # packets: IPPROTO_* to keep, 0: all (ICMP means ICMP and ICMPv6)
 CFG_PORT = 1  # packets: keep packets with this source or destination port, 0: all
 CFG_OWNERS = 2  # packets: 1: keep only packets of the `traced` TGIDs
-_CONFIG = ("CFG_DEFAULT", "CFG_CGROUPS", "CFG_FOLLOW", "CFG_PROTO", "CFG_PORT", "CFG_OWNERS")
+_CONFIG = ("CFG_DEFAULT", "CFG_CGROUPS", "CFG_FOLLOW", "CFG_GEN", "CFG_PROTO", "CFG_PORT", "CFG_OWNERS")
 # config map index -> the task_struct member whose byte offset (from the kernel's BTF) the
 # dispatcher writes there for bpf/task_events.c: C reads it as CFG_TASK_<MEMBER>
 CFG_TASK_FIELDS = {3: "exit_code", 4: "pid", 5: "tgid", 6: "comm", 7: "__state"}
-CFG_SIZE = max(CFG_TASK_FIELDS) + 1
+CFG_SIZE = max(*CFG_TASK_FIELDS, CFG_GEN) + 1
+assert CFG_GEN not in CFG_TASK_FIELDS
 assert CFG_FOLLOW < min(CFG_TASK_FIELDS)
 
 GENERATED = "generated.h"

@@ -11,20 +11,22 @@ from __future__ import annotations
 
 import ctypes as ct
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from tracer.ebpf import btf
 from tracer.ebpf import compile as bpfc
-from tracer.ebpf.cheader import CFG_CGROUPS, CFG_DEFAULT, CFG_FOLLOW, CFG_TASK_FIELDS
+from tracer.ebpf.cheader import CFG_CGROUPS, CFG_DEFAULT, CFG_FOLLOW, CFG_GEN, CFG_TASK_FIELDS
 from tracer.errors import TracerError, quote
 from tracer.syscalls import desc, specs
 from tracer.syscalls.table import NR_MAX, Syscall
 
 MAX_SLOTS = 64
-# raw tracepoint -> program of bpf/task_events.c: the signals and ends of traced tasks
+# raw tracepoint -> program, attached with the first syscall: bpf/task_events.c's signals and
+# ends of traced tasks, and the task switches that make a CPU's cached slot stale (dispatch.c)
 TASK_EVENTS = {"sched_process_exit": "task_exit", "signal_deliver": "sig_deliver",
-               "signal_generate": "sig_generate"}
+               "signal_generate": "sig_generate", "sched_switch": "cpu_switch"}
 SLOT_NEVER = 255
 FRONT_ENDS = {  # mode -> (entry function, exit function)
     # raw mode: every call is seen at exit; the entry tracepoints serve only the calls
@@ -49,6 +51,16 @@ def prog_types(mode: str) -> tuple[int, int]:
     return (BPF.TRACEPOINT if mode == "raw_tracepoint" else exit_type), exit_type
 
 
+def possible_cpus() -> int:
+    """How many CPU numbers this machine can have (entries of the per-CPU slot cache)."""
+    try:
+        from bcc.utils import get_possible_cpus
+
+        return max(get_possible_cpus()) + 1
+    except Exception:
+        return os.cpu_count() or 1
+
+
 def _pow2_pages(size: int, minimum: int = 1) -> int:
     pages = max(minimum, size // os.sysconf("SC_PAGE_SIZE"))
     return 1 << (pages.bit_length() - 1)
@@ -68,6 +80,8 @@ class Dispatcher:
         self.timing = timing and mode == "raw_tracepoint"
         self.floor = floor  # front ends that return at once: the cost floor (bench/run.py)
         self.bpf: Any = None
+        self.gen = 0  # config's CFG_GEN
+        self._gen_lock = threading.Lock()  # control requests change slots from another thread
         self.attached: set[str] = set()  # syscall events (or "*" for the raw tracepoints)
         self.described: set[int] = set()
         self.handler_fds: dict[tuple[str, bool], int] = {}  # (function, at entry) -> program
@@ -80,7 +94,8 @@ class Dispatcher:
 
     def load(self) -> None:
         entry_type, exit_type = self.prog_types()
-        flags = [f"-DNR_MAX={NR_MAX}", f"-DMAX_SLOTS={MAX_SLOTS}", "-DTASK_EVENTS"]
+        flags = [f"-DNR_MAX={NR_MAX}", f"-DMAX_SLOTS={MAX_SLOTS}", f"-DMAX_CPUS={possible_cpus()}",
+                 "-DTASK_EVENTS"]
         if btf.task_pt_regs():
             flags.append("-DHAVE_TASK_PT_REGS")
         if self.floor:
@@ -113,6 +128,8 @@ class Dispatcher:
         cfg = self.bpf["config"]
         self.bpf["pid_slot"][ct.c_int(os.getpid())] = ct.c_uint8(SLOT_NEVER)  # never trace ourselves
         cfg[ct.c_int(CFG_FOLLOW)] = ct.c_uint64(1 if self.follow else 0)
+        self.gen = 1
+        cfg[ct.c_int(CFG_GEN)] = ct.c_uint64(self.gen)
         self._load_task_events()
 
     def _load_task_events(self) -> None:
@@ -187,10 +204,18 @@ class Dispatcher:
         if pid == os.getpid():
             return
         self.bpf["pid_slot"][ct.c_int(pid)] = ct.c_uint8(slot + 1)
+        self._changed()
 
     def release(self, pid: int) -> None:
         if pid != os.getpid():
             self.bpf["pid_slot"][ct.c_int(pid)] = ct.c_uint8(0)
+            self._changed()
+
+    def _changed(self) -> None:
+        """A slot may have changed: every CPU's cached slot is stale (dispatch.c current_slot)."""
+        with self._gen_lock:
+            self.gen += 1
+            self.bpf["config"][ct.c_int(CFG_GEN)] = ct.c_uint64(self.gen)
 
     def slot_of(self, pid: int) -> int | None:
         v = self.bpf["pid_slot"][ct.c_int(pid)].value
@@ -209,9 +234,11 @@ class Dispatcher:
         """Every process of this cgroup (v2 id) uses `slot`, including ones that join it later."""
         self.bpf["cgroup_slot"][ct.c_uint64(cgroup_id)] = ct.c_uint8(slot + 1)
         self.bpf["config"][ct.c_int(CFG_CGROUPS)] = ct.c_uint64(1)
+        self._changed()
 
     def set_default(self, on: bool) -> None:
         self.bpf["config"][ct.c_int(CFG_DEFAULT)] = ct.c_uint64(1 if on else 0)
+        self._changed()
 
     # -- front end -----------------------------------------------------------------------------
     def attach(self, sc: Syscall) -> None:
