@@ -647,9 +647,9 @@ def make(policy: schema.Policy, kernel: Kernel, resolve_btf: bool = True) -> Pla
         any(hp.defines.get(f"S{s}_NNS") or hp.defines.get(f"S{s}_CAP") for hp in plan.hooks
             for s in range(schema.MAX_SELECTORS))
     if needs_btf and resolve_btf:
-        from tracer.policy import btf
+        from tracer.policy import offsets
 
-        plan.btf = btf.offsets()
+        plan.btf = offsets.offsets()
     fork = kernel.tracepoint_format("sched", "sched_process_fork") or ""
     child = next((f for f in tp_fields(fork) if f.name == "child_pid"), None)
     plan.fork_child_off = child.offset if child else 0
