@@ -1,9 +1,7 @@
 /* The generic handlers: one program for every syscall, driven by descs[nr] (built
  * from the syscall descriptions, tracer/syscalls/specs.py). It copies the call into a
- * record and appends the user memory its arguments point to. Each program serves both
- * sides of a call (the dispatch flags `cur` EV_ENTER at entry) and is loaded once per
- * side's program type: BCC compiles each function once, and compiling is most of the
- * start-up time. */
+ * record and appends the user memory its arguments point to: handle_call at exit,
+ * handle_entry at entry; execve's and iovecs' have their own. */
 #include "record.h"
 
 static __always_inline u32 put_argv(char *buf, u32 off, u8 arg, u64 ptr, u16 *nblobs)
@@ -45,7 +43,27 @@ static __always_inline struct event *begin(struct call **cp, struct desc **dp)
     return *dp ? e : 0;
 }
 
-/* Every argument the descriptor captures on this side of the call. */
+/* A fixed-size struct or a bitmap argument `i` points to (len 0: none). */
+static __always_inline u64 fixed_len(struct call *c, struct desc *d, int i, u8 kind, u32 sa)
+{
+    if (kind == CAP_FIXED)
+        return d->fixed[i];
+    if (kind == CAP_BITS) {
+        u64 len = ((c->args[sa] & 0xffff) + 63) / 64 * 8;
+        return len > d->fixed[i] ? d->fixed[i] : len;
+    }
+    return 0;
+}
+
+/* Index of the argument that holds argument i's length, bounded for the verifier. */
+static __always_inline u32 size_arg(struct desc *d, int i)
+{
+    u32 sa = d->size_arg[i];
+    sa = sa < 6 ? sa : 0;
+    return sa & 7;  /* the verifier's bound; the line above is the meaning */
+}
+
+/* At exit: every argument the descriptor captures when the call returns. */
 int handle_call(void *ctx)
 {
     struct call *c;
@@ -53,50 +71,65 @@ int handle_call(void *ctx)
     struct event *e = begin(&c, &d);
     if (!e)
         return 0;
-    u16 flags = e->flags;
     char *buf = (char *)e;
     u16 nblobs = 0;
     u32 off = sizeof(struct event);
-    u8 now = (flags & EV_ENTER) ? CAPW_ENTRY : CAPW_EXIT;
     for (int i = 0; i < 6; i++) {
         u8 kind = d->kind[i];
-        if (kind == CAP_NONE || !(d->when[i] & now))
+        if (kind == CAP_NONE || !(d->when[i] & CAPW_EXIT))
             continue;
         u64 ptr = c->args[i];
         if (!ptr)
             continue;
-        u32 sa = d->size_arg[i];
-        sa = sa < 6 ? sa : 0;
-        sa &= 7;  /* the verifier's bound; the line above is the meaning */
+        u32 sa = size_arg(d, i);
         u64 len = 0;
         if (kind == CAP_STR) {
             off = put_str(buf, off, i, ptr, &nblobs);
-        } else if (kind == CAP_STRV || kind == CAP_IOV || kind == CAP_MSGHDR) {
-            continue;  /* handle_exec's and handle_iov's jobs: their loops would make this one too complex */
-        } else {
-            if (kind == CAP_BUF_IN)
-                len = c->args[sa] + d->fixed[i];  /* a header before the counted bytes */
-            else if (kind == CAP_BUF_RET)
-                len = (flags & EV_ENTER) || c->ret <= 0 ? 0 : c->ret;
-            else if (kind == CAP_FIXED)
-                len = d->fixed[i];
-            else if (kind == CAP_LENPTR) {
-                u32 l = 0;
-                if (c->args[sa])
-                    bpf_probe_read_user(&l, sizeof(l), (void *)c->args[sa]);
-                len = l;
-            } else if (kind == CAP_ARRAY)
-                len = (c->args[sa] & 0xffff) * d->fixed[i];
-            else if (kind == CAP_ARRAY_RET)
-                len = (flags & EV_ENTER) || c->ret <= 0 ? 0 : ((u64)c->ret & 0xffff) * d->fixed[i];
-            else if (kind == CAP_BITS) {
-                len = ((c->args[sa] & 0xffff) + 63) / 64 * 8;
-                if (len > d->fixed[i])
-                    len = d->fixed[i];
-            }
-            if (len)
-                off = put_buf(buf, off, i, kind, ptr, len, &nblobs);
+            continue;
         }
+        if (kind == CAP_STRV || kind == CAP_IOV || kind == CAP_MSGHDR)
+            continue;  /* handle_exec's and handle_iov's jobs: their loops would make this one too complex */
+        if (kind == CAP_BUF_IN)
+            len = c->args[sa] + d->fixed[i];  /* a header before the counted bytes */
+        else if (kind == CAP_BUF_RET)
+            len = c->ret <= 0 ? 0 : c->ret;
+        else if (kind == CAP_LENPTR) {
+            u32 l = 0;
+            if (c->args[sa])
+                bpf_probe_read_user(&l, sizeof(l), (void *)c->args[sa]);
+            len = l;
+        } else if (kind == CAP_ARRAY)
+            len = (c->args[sa] & 0xffff) * d->fixed[i];
+        else if (kind == CAP_ARRAY_RET)
+            len = c->ret <= 0 ? 0 : ((u64)c->ret & 0xffff) * d->fixed[i];
+        else
+            len = fixed_len(c, d, i, kind, sa);
+        if (len)
+            off = put_buf(buf, off, i, kind, ptr, len, &nblobs);
+    }
+    return send_record(ctx, e, off, nblobs);
+}
+
+/* At entry: what a call passes in that it may change before it returns, which is only ever a
+ * fixed-size struct or a bitmap (a timeout, an fd_set, a socklen: tests/test_syscall_desc.py
+ * checks the descriptions say so). A small program of its own: the verifier walks it in a
+ * fraction of handle_call's time. exit and exit_group, which never return, come here too. */
+int handle_entry(void *ctx)
+{
+    struct call *c;
+    struct desc *d;
+    struct event *e = begin(&c, &d);
+    if (!e)
+        return 0;
+    u16 nblobs = 0;
+    u32 off = sizeof(struct event);
+    for (int i = 0; i < 6; i++) {
+        u8 kind = d->kind[i];
+        if (!(d->when[i] & CAPW_ENTRY) || !c->args[i])
+            continue;
+        u64 len = fixed_len(c, d, i, kind, size_arg(d, i));
+        if (len)
+            off = put_buf((char *)e, off, i, kind, c->args[i], len, &nblobs);
     }
     return send_record(ctx, e, off, nblobs);
 }

@@ -12,7 +12,7 @@ from bounds import bound
 TRACEFS = Path("/sys/kernel/tracing")
 # Our BPF programs' names cut to 15 characters, as the kernel keeps them (bpftool shows the
 # whole name where the program has BTF: compared cut).
-OUR_PROGS = {"raw_exit", "tp_exit", "kp_enter", "kp_exit", "handle_call",
+OUR_PROGS = {"raw_exit", "tp_exit", "kp_enter", "kp_exit", "handle_call", "handle_entry",
              "handle_exec", "tracepoint__sch",
              "raw_enter", "handle_iov", "sum_enter", "sum_exit", "task_exit", "sig_deliver",
              "sig_generate", "cpu_switch"} | {f"tp_enter{n}" for n in range(7)}

@@ -17,8 +17,8 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
               "tracer.early", "tracer.safefile")),
     ("kernel interfaces and output", (
         "tracer.tracefs", "tracer.syscalls", "tracer.containers", "tracer.pipeline.writer",
-        "tracer.pipeline.tracefile", "tracer.ebpf.compile", "tracer.ebpf.record", "tracer.ebpf.cheader",
-        "tracer.ebpf.ringbuf",
+        "tracer.pipeline.tracefile", "tracer.ebpf.bccmodule", "tracer.ebpf.compile", "tracer.ebpf.record",
+        "tracer.ebpf.cheader", "tracer.ebpf.ringbuf",
     )),
     ("what the kernel can do; decoding and trace formats",
      ("tracer.capabilities", "tracer.decode", "tracer.views")),

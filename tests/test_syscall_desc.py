@@ -122,3 +122,17 @@ def test_record_layout_of_c_matches_python(tmp_path):
     r = subprocess.run(["gcc", "-fsyntax-only", f"-I{tmp_path}", f"-I{ROOT / 'bpf'}", str(main)],
                        capture_output=True, text=True)
     assert r.returncode != 0 and "struct event.nr" in r.stderr
+
+
+def test_entry_captures_are_fixed_structs_and_bitmaps():
+    """bpf/handlers.c's handle_entry copies only these at entry (execve's has its own handler)."""
+    found = set()
+    for c in desc.all_calls():
+        spec = specs.compile_call(c)
+        if c.has(desc.EXEC):
+            continue
+        for cap in spec.captures:
+            if cap.kind != specs.NONE and (spec.at_enter or cap.when & specs.ENTRY):
+                assert cap.kind in (specs.FIXED, specs.BITS), c.name
+                found.add(c.name)
+    assert {"select", "accept4", "pselect6"} <= found

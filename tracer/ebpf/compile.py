@@ -9,7 +9,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from tracer.ebpf import cheader
+from tracer.ebpf import bccmodule, cheader
 from tracer.errors import TracerError
 
 
@@ -95,7 +95,8 @@ def build(text: str, cflags: list[str]) -> Any:
     q = Quiet()
     try:
         with q:
-            return BPF(text=text, cflags=[f"-I{BPF_DIR}", "-Wno-unused-function", *cflags])
+            return bccmodule.create(lambda: BPF(text=text, cflags=[f"-I{BPF_DIR}", "-Wno-unused-function",
+                                                                   *cflags]))
     except Exception as e:
         raise TracerError(f"BPF compile failed: {q.errors() if hasattr(q, 'text') else e}") from None
 

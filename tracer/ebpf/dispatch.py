@@ -92,25 +92,31 @@ class Dispatcher:
         caller's type, so every handler a prog array holds must have its side's type)."""
         return prog_types(self.mode)
 
+    def map_flags(self) -> list[str]:
+        """The -D flags that size the shared maps: the dispatch's and any module sharing them
+        (a user's handler file) are built with the same."""
+        flags = [f"-DNR_MAX={NR_MAX}", f"-DMAX_SLOTS={MAX_SLOTS}", f"-DMAX_CPUS={possible_cpus()}"]
+        if self.ringbuf:
+            flags += ["-DUSE_RINGBUF", f"-DRINGBUF_PAGES={_pow2_pages(self.buffer_size)}"]
+        return flags
+
     def load(self) -> None:
         entry_type, exit_type = self.prog_types()
-        flags = [f"-DNR_MAX={NR_MAX}", f"-DMAX_SLOTS={MAX_SLOTS}", f"-DMAX_CPUS={possible_cpus()}",
-                 "-DTASK_EVENTS"]
+        flags = [*self.map_flags(), "-DTASK_EVENTS"]
         if btf.task_pt_regs():
             flags.append("-DHAVE_TASK_PT_REGS")
         if self.floor:
             flags.append("-DTRACER_FLOOR")
-        if self.ringbuf:
-            flags += ["-DUSE_RINGBUF", f"-DRINGBUF_PAGES={_pow2_pages(self.buffer_size)}"]
         text = bpfc.source("dispatch.c", "handlers.c", "task_events.c", *self.extra_sources)
         self.bpf = bpfc.build(text, flags)
         q = bpfc.Quiet()
         try:
             with q:
-                # a handler serves both sides of a call, as each side's program type
-                for fn in ("handle_call", "handle_exec"):
-                    self.handler_fds[fn, True] = bpfc.load_as(self.bpf, fn, entry_type)
-                    self.handler_fds[fn, False] = bpfc.load_as(self.bpf, fn, exit_type)
+                self.handler_fds["handle_entry", True] = bpfc.load_as(self.bpf, "handle_entry", entry_type)
+                self.handler_fds["handle_call", False] = bpfc.load_as(self.bpf, "handle_call", exit_type)
+                # execve's serves both sides of the call, as each side's program type
+                self.handler_fds["handle_exec", True] = bpfc.load_as(self.bpf, "handle_exec", entry_type)
+                self.handler_fds["handle_exec", False] = bpfc.load_as(self.bpf, "handle_exec", exit_type)
                 try:  # iovec arrays are a refinement: without it those calls show pointers
                     fd = bpfc.load_as(self.bpf, "handle_iov", exit_type)
                 except Exception:
@@ -181,7 +187,7 @@ class Dispatcher:
         idx = ct.c_int(slot * NR_MAX + sc.nr)
         spec = specs.spec_for(sc)
         if enter_fd is None and spec.needs_entry:
-            enter_fd = self.handler_fds["handle_exec" if sc.name in EXEC else "handle_call", True]
+            enter_fd = self.handler_fds["handle_exec" if sc.name in EXEC else "handle_entry", True]
         if enter_fd is not None:
             self.bpf["enter_progs"][idx] = ct.c_int(enter_fd)
         if exit_fd is None:

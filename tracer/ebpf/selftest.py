@@ -9,6 +9,7 @@ from typing import Iterable
 
 from tracer import capabilities as cap
 from tracer.capabilities import Capabilities, Feature
+from tracer.ebpf import bccmodule
 
 
 def _try(text: str, attach) -> tuple[bool, str]:
@@ -16,7 +17,7 @@ def _try(text: str, attach) -> tuple[bool, str]:
 
     b = None
     try:
-        b = BPF(text=text)
+        b = bccmodule.create(lambda: BPF(text=text))
         attach(b)
         return True, "loaded and attached a test program"
     except Exception as e:  # BCC raises bare Exception with the kernel's reason
@@ -31,7 +32,7 @@ def _compiles(text: str) -> tuple[bool, str]:
     from bcc import BPF
 
     try:
-        BPF(text=text).cleanup()
+        bccmodule.create(lambda: BPF(text=text)).cleanup()
         return True, ""
     except Exception:  # BCC says only "Failed to compile": clang's first error is on fd 2
         return False, ""

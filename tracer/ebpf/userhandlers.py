@@ -17,11 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from tracer import safefile
+from tracer.ebpf import bccmodule
 from tracer.ebpf import compile as bpfc
-from tracer.ebpf.dispatch import MAX_SLOTS, Dispatcher, _pow2_pages, prog_types
+from tracer.ebpf.dispatch import Dispatcher, prog_types
 from tracer.errors import TracerError
 from tracer.syscalls import desc
-from tracer.syscalls.table import NR_MAX, Syscall, SyscallTable
+from tracer.syscalls.table import Syscall, SyscallTable
 
 PREFIX = "tracer_h_"  # program names (the kernel keeps 15 characters of them)
 _HANDLER = re.compile(r"\bTRACER_HANDLER\s*\(\s*([^)\s]*)\s*\)")
@@ -115,14 +116,11 @@ def load(disp: Dispatcher, mod: UserModule) -> UserModule:
 
     if disp.bpf is None:
         raise TracerError("internal: user handlers need the dispatcher loaded first")
-    flags = [f"-I{bpfc.BPF_DIR}", "-Wno-unused-function", f"-DNR_MAX={NR_MAX}",
-             f"-DMAX_SLOTS={MAX_SLOTS}", "-DTRACER_EXTERN"]
-    if disp.ringbuf:
-        flags += ["-DUSE_RINGBUF", f"-DRINGBUF_PAGES={_pow2_pages(disp.buffer_size)}"]
+    flags = [f"-I{bpfc.BPF_DIR}", "-Wno-unused-function", *disp.map_flags(), "-DTRACER_EXTERN"]
     q = bpfc.Quiet()
     try:
         with q:
-            mod.bpf = BPF(text=_text(mod), cflags=flags)
+            mod.bpf = bccmodule.create(lambda: BPF(text=_text(mod), cflags=flags))
     except Exception:
         raise CompileErrors(_diagnostics(q.text, f"{mod.path}: does not compile: {q.errors()}")) from None
     prog_type = _exit_type(disp.mode)

@@ -10,6 +10,7 @@ from tracer.ebpf.hookdefs import HOOKS as EBPF
 from tracer.errors import TracerError, quote
 from tracer.ftrace.hookdefs import HOOKS as FTRACE
 from tracer.hooks.spec import Hook
+from tracer.policy.hookdefs import PREFIX as POLICY_PREFIX
 from tracer.policy.hookdefs import hooks as policy_hooks
 
 SUBSYSTEMS = ("ebpf", "ftrace")
@@ -23,7 +24,9 @@ def hooks(subsystem: str | None = None) -> list[Hook]:
 
 
 def get(name: str, subsystem: str | None = None) -> Hook:
-    for h in hooks(subsystem):
+    # the built-in hooks first: reading every policy file would cost a --run a tenth of a second
+    builtin = [h for h in ALL if subsystem is None or h.subsystem == subsystem]
+    for h in builtin if not name.startswith(POLICY_PREFIX) else hooks(subsystem):
         if h.name == name:
             return h
     names = ", ".join(h.name for h in hooks(subsystem))
