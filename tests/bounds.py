@@ -26,5 +26,5 @@ def bound(seconds: float) -> float:
 
 
 # From --run to the announced path. The agent gives up after 5 s (50 polls of 100 ms); an
-# ebpf hook spends about 2 s of it in BCC's compile of the dispatcher on a 2-core machine.
+# ebpf hook spends about 1 s of it in BCC's compile of the dispatcher on a 2-core machine.
 STARTUP = 3.5

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from bounds import STARTUP, bound
+from bounds import bound
 from kernel_state import leftovers
 from test_manager_contract import ROOT, Run
 
@@ -222,7 +222,7 @@ def test_a_session_on_a_thousand_pids_starts_within_2s(thousand, outdir):
     assert run.startup < 2.0
 
 
-def test_ebpf_start_up_does_not_grow_with_a_thousand_pids(thousand, outdir):
+def test_an_ebpf_session_on_a_thousand_pids_starts_within_2s(thousand, outdir):
     times = []
     for pids in (thousand[:1], thousand):
         run = Run("ebpf", "ebpf-process", "--pid " + " ".join(pids))
@@ -231,8 +231,8 @@ def test_ebpf_start_up_does_not_grow_with_a_thousand_pids(thousand, outdir):
         assert (rc, err) == (0, "")
         times.append(run.startup)
     print(f"ebpf-process start-up: 1 PID {times[0]:.2f}s, 1000 PIDs {times[1]:.2f}s")
-    assert times[1] - times[0] < 2.0  # it was 18 s (a process scan per PID)
-    assert times[1] < bound(STARTUP)  # within the agent's 5 s, BCC's compile included
+    assert times[1] - times[0] < 0.5  # it was 18 s (a process scan per PID)
+    assert times[1] < bound(2.0)  # BCC's compile of the dispatcher included
 
 
 def test_two_ftrace_sessions_at_once_never_disturb_each_other(workload, outdir):
