@@ -8,7 +8,8 @@ Figures (each measured in this run, against the same baseline):
   - ns per getppid call of a traced process and of an untraced one (while a session traces
     another PID), against no tracer, `strace -f` and BCC's own `trace-bpfcc`; the untraced
     one also with --format strace (its raw entry tracepoint);
-  - ns per call of a process counted by ebpf-summary, beside `strace -c -f`;
+  - ns per call of a process counted by ebpf-summary, beside `strace -c -f`, and against the
+    floor of its two attach points (empty programs on raw sys_enter and sys_exit);
   - the cost floor: ns per call of an untraced process under the dispatch's own front-end
     programs emptied (-DTRACER_FLOOR: the same programs on the same attach points, returning at
     once) and under the real dispatch, taken in turns, for all syscalls and for --syscalls openat;
@@ -178,6 +179,52 @@ def floor_and_dispatch(exe: Path, calls: int, names: list[str] | None,
     return front.mode, med(times[None]), med(times[True]), med(times[False]), med(ratios) - 1
 
 
+def summary_floor(exe: Path, calls: int, rounds: int = 11) -> tuple[float, float, float, float]:
+    """(ns/call with nothing attached, under the summary's floor, under ebpf-summary's programs,
+    and their cost over the floor) of a getppid loop that is counted: the same rounds as
+    floor_and_dispatch, each loop a new process counted from its first call."""
+    sys.path.insert(0, str(ROOT))
+    from tracer import capabilities
+    from tracer.syscalls import table
+    from tracer.views.summary import Summary
+
+    tab = table.load(capabilities.probe().tracefs)
+    pin = ["taskset", "-c", str(max(os.sched_getaffinity(0)))]
+    short = max(100_000, calls // 5)
+    sums: dict[bool, Summary] = {}
+    times: dict[bool | None, list[float]] = {None: [], True: [], False: []}
+    ratios: list[float] = []
+
+    def counted(s: Summary | None) -> float:
+        work = subprocess.Popen([*pin, str(exe), str(short)], stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, text=True, env={**os.environ, "WAIT": "1"})
+        if s is not None:
+            s.add(work.pid)
+            s.attach()
+        out, _ = work.communicate("x")
+        if s is not None:
+            s.detach()
+        return float(out.strip())
+
+    try:
+        for floor in (True, False):
+            s = sums[floor] = Summary(tab, None, floor=floor)
+            s.start([])
+            s.detach()
+        for r in range(rounds):
+            times[None].append(counted(None))
+            got = {}
+            for floor in ((True, False) if r % 2 else (False, True)):
+                got[floor] = counted(sums[floor])
+                times[floor].append(got[floor])
+            ratios.append(got[False] / got[True])
+    finally:
+        for s in sums.values():
+            s.close()
+    med = statistics.median
+    return med(times[None]), med(times[True]), med(times[False]), med(ratios) - 1
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--calls", type=int, default=2_000_000, help="getppid calls per loop")
@@ -220,6 +267,12 @@ def main() -> int:
         rows.append(("traced process under strace -f", f"{st:.0f} ns/call = {st / base:.1f}x"))
         sm = min(summarized(exe, n) for _ in range(2))
         rows.append(("traced process under ebpf-summary", f"{sm:.0f} ns/call = {sm / base:.2f}x"))
+        none, floor, ours, over = summary_floor(exe, n)
+        rows.append(("  counted process, no tracer (alternating rounds)", f"{none:.0f} ns/call"))
+        rows.append(("  floor (empty programs on raw sys_enter and sys_exit)",
+                     f"{floor:.0f} ns/call = {floor / none:.2f}x"))
+        rows.append(("  ebpf-summary's programs", f"{ours:.0f} ns/call = {ours / none:.2f}x"
+                                                  f" = {100 * over:+.1f}% over the floor (median of rounds)"))
         sc = loop(exe, small, ["strace", "-c", "-f", "-o", "/dev/null"])
         rows.append(("traced process under strace -c -f", f"{sc:.0f} ns/call = {sc / base:.1f}x"))
         tb = trace_bpfcc(exe, small)

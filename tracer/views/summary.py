@@ -70,16 +70,19 @@ def _dur(ns: int) -> str:
 class Summary:
     """Loads bpf/summary.c, marks the traced PIDs, reads the per-CPU counters."""
 
-    def __init__(self, table: SyscallTable, syscalls: list[str] | None, follow: bool = True) -> None:
+    def __init__(self, table: SyscallTable, syscalls: list[str] | None, follow: bool = True,
+                 floor: bool = False) -> None:
         self.table = table
         self.syscalls = syscalls
         self.follow = follow
+        self.floor = floor  # programs that return at once: the cost floor (bench/run.py)
         self.bpf = None
 
     def start(self, pids: list[int], cgroups: list[int] | None = None) -> None:
         """Count `pids` (and their children when following forks), and every process of the
         cgroups `cgroups` (a container's, by cgroup v2 id)."""
-        self.bpf = bpfc.build(bpfc.source("summary.c"), ["-DTASK_STORAGE"] if btf.task_storage() else [])
+        flags = ["-DTASK_STORAGE"] if btf.task_storage() else []
+        self.bpf = bpfc.build(bpfc.source("summary.c"), flags + (["-DTRACER_FLOOR"] if self.floor else []))
         try:
             wanted = self.bpf["wanted"]
             nrs = [self.table.get(n).nr for n in self.syscalls] if self.syscalls else \
@@ -92,12 +95,19 @@ class Summary:
             for cg in cgroups or []:
                 self.bpf["cgroups"][ct.c_uint64(cg)] = ct.c_uint8(1)
             self.bpf["config"][ct.c_int(CFG_CGROUPS)] = ct.c_uint64(1 if cgroups else 0)
-            # the TRACEPOINT_PROBEs attach on load (BCC), the syscall programs here
-            self.bpf.attach_raw_tracepoint(tp=b"sys_enter", fn_name=b"sum_enter")
-            self.bpf.attach_raw_tracepoint(tp=b"sys_exit", fn_name=b"sum_exit")
+            self.attach()
         except BaseException:
             self.close()
             raise
+
+    def attach(self) -> None:
+        """The syscall programs (BCC attaches the TRACEPOINT_PROBEs on load)."""
+        self.bpf.attach_raw_tracepoint(tp=b"sys_enter", fn_name=b"sum_enter")
+        self.bpf.attach_raw_tracepoint(tp=b"sys_exit", fn_name=b"sum_exit")
+
+    def detach(self) -> None:
+        for tp in (b"sys_enter", b"sys_exit"):
+            self.bpf.detach_raw_tracepoint(tp=tp)
 
     def add(self, pid: int) -> None:
         if pid != os.getpid():
