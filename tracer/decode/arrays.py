@@ -10,16 +10,12 @@ from typing import Any
 from tracer.decode import flags as F
 from tracer.decode import procfmt as P
 from tracer.decode.strings import quote
-from tracer.decode.values import Arg
+from tracer.decode.values import Arg, ptr
 from tracer.syscalls.desc.types import MSG_IOV_KEY, MSGHDR_SIZE  # where the BPF side puts a msghdr
 
 ENTRY_KEY = 8  # blobs captured at entry sit at argument index + 8
 IOV_ENTRY = 48
 IOV_STR = 32
-
-
-def ptr(v: int) -> str:
-    return hex(v) if v else "NULL"
 
 
 def iovec(name: str, i: int, filled_by_call: bool) -> Arg:

@@ -10,15 +10,7 @@ from typing import Any
 from tracer.decode import flags as F
 from tracer.decode import timefmt as T
 from tracer.decode.strings import quote
-
-
-def s32(v: int) -> int:
-    return ((v & 0xFFFFFFFF) ^ 0x80000000) - 0x80000000
-
-
-def ptr(v: int) -> str:
-    return hex(v) if v else "NULL"
-
+from tracer.decode.values import ptr, s32
 
 # -- prctl ---------------------------------------------------------------------------------
 CAPS = ["CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL",

@@ -31,6 +31,11 @@ def s64(v: int) -> int:
     return v - (1 << 64) if v >= 1 << 63 else v
 
 
+def ptr(v: int) -> str:
+    """An address as strace shows it."""
+    return hex(v) if v else "NULL"
+
+
 # -- plain numbers -------------------------------------------------------------------------
 def signed32(name: str, i: int) -> Arg:
     return Arg(name, lambda a, r, b, t: str(((a[i] & 0xFFFFFFFF) ^ 0x80000000) - 0x80000000),
@@ -55,7 +60,7 @@ def hex_arg(name: str, i: int) -> Arg:
 
 
 def pointer(name: str, i: int) -> Arg:
-    return Arg(name, lambda a, r, b, t: hex(a[i]) if a[i] else "NULL", lambda a, r, b, t: a[i])
+    return Arg(name, lambda a, r, b, t: ptr(a[i]), lambda a, r, b, t: a[i])
 
 
 def env_count(name: str, i: int) -> Arg:
@@ -67,7 +72,7 @@ def env_count(name: str, i: int) -> Arg:
     def txt(a: tuple, r: Any, b: dict, t: frozenset) -> str:
         n = count(b)
         if n is None:
-            return hex(a[i]) if a[i] else "NULL"
+            return ptr(a[i])
         return f"{hex(a[i])} /* {n}{'+' if i in t else ''} var{'' if n == 1 else 's'} */"
 
     return Arg(name, txt, lambda a, r, b, t: a[i] if count(b) is None else {"ptr": a[i], "count": count(b)})
@@ -118,7 +123,7 @@ def blob(name: str, i: int, show: Callable[[bytes], str], value: Callable[[bytes
     def txt(a: tuple, r: Any, b: dict, t: frozenset) -> str:
         d = b.get(i)
         if d is None or (when is not None and not when(r)):
-            return hex(a[i]) if a[i] else "NULL"
+            return ptr(a[i])
         try:
             return show(d)
         except Exception:  # a short capture: show the address rather than fail the line
@@ -145,7 +150,7 @@ def path(name: str, i: int) -> Arg:
     def txt(a: tuple, r: Any, b: dict, t: frozenset) -> str:
         d = b.get(i)
         if d is None:
-            return hex(a[i]) if a[i] else "NULL"
+            return ptr(a[i])
         # PATH_MAX counts the NUL: strace shows at most PATH_MAX - 1 characters of a path,
         # marked cut when it has more
         if i in t or len(d) >= PATH_MAX:
@@ -164,7 +169,7 @@ def string(name: str, i: int) -> Arg:
     def txt(a: tuple, r: Any, b: dict, t: frozenset) -> str:
         d = b.get(i)
         if d is None:
-            return hex(a[i]) if a[i] else "NULL"
+            return ptr(a[i])
         return quote(d, i in t)
 
     def val(a: tuple, r: Any, b: dict, t: frozenset) -> Any:
@@ -182,7 +187,7 @@ def buffer(name: str, i: int, filled_by_call: bool, length_at: int = -1) -> Arg:
         if d is None:
             if (filled_by_call and r == 0) or (length_at >= 0 and a[i] and a[length_at] == 0):
                 return '""'
-            return hex(a[i]) if a[i] else "NULL"
+            return ptr(a[i])
         return quote(d, i in t)
 
     def val(a: tuple, r: Any, b: dict, t: frozenset) -> Any:
@@ -202,7 +207,7 @@ def strv(name: str, i: int) -> Arg:
     def txt(a: tuple, r: Any, b: dict, t: frozenset) -> str:
         d = b.get(i)
         if d is None:
-            return hex(a[i]) if a[i] else "NULL"
+            return ptr(a[i])
         shown = [quote(s) for s in items(d)]
         if i in t:
             shown.append("...")
