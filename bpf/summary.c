@@ -7,6 +7,9 @@
 #define PID_LIMIT 4194304
 #define NR_MAX 512
 #define BUCKETS 24          /* log2(ns) buckets from 2^0 up: the last holds >= 8 s */
+#ifndef MAX_CPUS
+#define MAX_CPUS 1024
+#endif
 /* The cost floor (bench/run.py): built with -DTRACER_FLOOR the syscall programs return at once,
  * so the same programs on the same attach points measure what the kernel alone charges. */
 #ifdef TRACER_FLOOR
@@ -33,6 +36,19 @@ struct start {
     u64 nr;
 };
 
+/* What a CPU knows of the task it runs, while gen is config's CFG_GEN: filled at the task's
+ * first syscall after a task switch, so the calls after it need no helper call to find out
+ * whether they are counted (each costs as much as the rest here, on CPUs with return-stack
+ * mitigations); and the start of its call in flight, moved to the task itself when the task
+ * is switched out before the call returns. */
+struct cpu_state {
+    u64 gen;                /* 0: filled for no task since the last switch */
+    u32 tgid;
+    u32 counted;
+    struct start call;      /* ts 0: none */
+    u64 pad[4];             /* a cache line each */
+};
+
 /* TGID -> 1: traced (fork following adds children). An array, as in dispatch.c: the
  * processes that are not traced pay one array lookup per syscall side. */
 BPF_ARRAY(traced, u8, PID_LIMIT);
@@ -52,6 +68,7 @@ static __always_inline struct start *in_flight(u64 flags)
 BPF_HASH(inflight, u64, struct start, 16384);
 #endif
 BPF_PERCPU_HASH(stats, struct key, struct stats, 65536);
+BPF_ARRAY(cpus, struct cpu_state, MAX_CPUS);
 
 static __always_inline int is_traced(u32 tgid)
 {
@@ -78,13 +95,32 @@ static __always_inline int counted(u32 tgid)
     return 1;
 }
 
+/* This CPU's state, brought up to date for the current task. */
+static __always_inline struct cpu_state *this_cpu(void)
+{
+    u32 cpu = bpf_get_smp_processor_id();  /* inlined by the JIT, not a call */
+    struct cpu_state *cs = cpus.lookup(&cpu);
+    u32 k = CFG_GEN;
+    u64 *gen = config.lookup(&k);
+    if (!cs || !gen)
+        return 0;
+    u64 g = *gen;
+    if (cs->gen != g) {  /* a new task here, or the counted set changed */
+        u32 tgid = bpf_get_current_pid_tgid() >> 32;
+        cs->tgid = tgid;
+        cs->counted = counted(tgid);
+        cs->gen = g;  /* read before counted(): a change meanwhile leaves this stale */
+    }
+    return cs;
+}
+
 /* Named programs, attached by tracer/views/summary.py: the names tests and `--clear` look for
  * are the same whether the kernel shows the BTF name or its 15-character cut. */
 int sum_enter(struct bpf_raw_tracepoint_args *ctx)
 {
     FLOOR();
-    u64 id = bpf_get_current_pid_tgid();
-    if (!counted(id >> 32))
+    struct cpu_state *cs = this_cpu();
+    if (!cs || !cs->counted)
         return 0;
     u64 nr = ctx->args[1];
     if (nr >= NR_MAX)
@@ -93,16 +129,52 @@ int sum_enter(struct bpf_raw_tracepoint_args *ctx)
     u8 *w = wanted.lookup(&n);
     if (!w || !*w)
         return 0;
+    cs->call.ts = bpf_ktime_get_ns();
+    cs->call.nr = nr;
+    return 0;
+}
+
+/* The start of the current task's call in flight (ts 0: none), taken. */
+static __always_inline struct start take_start(struct cpu_state *cs)
+{
+    struct start got = cs->call;
+    cs->call.ts = 0;
+    if (got.ts)
+        return got;  /* the call ran here from start to end */
 #ifdef TASK_STORAGE
-    struct start *s = in_flight(BPF_LOCAL_STORAGE_GET_F_CREATE);
-    if (!s)
-        return 0;
-    s->ts = bpf_ktime_get_ns();
-    s->nr = nr;
+    struct start *s = in_flight(0);
 #else
-    struct start s = {bpf_ktime_get_ns(), nr};
-    inflight.update(&id, &s);
+    u64 id = bpf_get_current_pid_tgid();
+    struct start *s = inflight.lookup(&id);
 #endif
+    if (s) {
+        got = *s;
+        s->ts = 0;
+    }
+    return got;
+}
+
+/* sched_switch, in the task leaving (current is still prev): its call in flight, if any, goes
+ * with it, and the next task's state is looked up at its next syscall. */
+int sum_switch(struct bpf_raw_tracepoint_args *ctx)
+{
+    FLOOR();
+    u32 cpu = bpf_get_smp_processor_id();
+    struct cpu_state *cs = cpus.lookup(&cpu);
+    if (!cs)
+        return 0;
+    if (cs->gen && cs->call.ts) {
+#ifdef TASK_STORAGE
+        struct start *s = in_flight(BPF_LOCAL_STORAGE_GET_F_CREATE);
+        if (s)
+            *s = cs->call;
+#else
+        u64 id = bpf_get_current_pid_tgid();
+        inflight.update(&id, &cs->call);
+#endif
+    }
+    cs->gen = 0;
+    cs->call.ts = 0;
     return 0;
 }
 
@@ -123,24 +195,14 @@ static __always_inline u32 log2_bucket(u64 v)
 int sum_exit(struct bpf_raw_tracepoint_args *ctx)
 {
     FLOOR();
-    u64 id = bpf_get_current_pid_tgid();
-    if (!is_traced(id >> 32))
+    struct cpu_state *cs = this_cpu();
+    if (!cs || !cs->counted)
         return 0;
-#ifdef TASK_STORAGE
-    struct start *s = in_flight(0);
-    if (!s || !s->ts)
+    struct start st0 = take_start(cs);
+    if (!st0.ts)
         return 0;
-    u64 ns = bpf_ktime_get_ns() - s->ts;
-    struct key k = {id >> 32, (u32)s->nr};
-    s->ts = 0;
-#else
-    struct start *s = inflight.lookup(&id);
-    if (!s)
-        return 0;
-    u64 ns = bpf_ktime_get_ns() - s->ts;
-    struct key k = {id >> 32, (u32)s->nr};
-    inflight.delete(&id);
-#endif
+    u64 ns = bpf_ktime_get_ns() - st0.ts;
+    struct key k = {cs->tgid, (u32)st0.nr};
     s64 ret = (s64)ctx->args[1];
     /* a new process returning 0 from fork/clone: the call is its parent's */
     if (ret == 0 && IS_FORK(k.nr))

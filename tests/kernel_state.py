@@ -14,7 +14,7 @@ TRACEFS = Path("/sys/kernel/tracing")
 # whole name where the program has BTF: compared cut).
 OUR_PROGS = {"raw_exit", "tp_exit", "kp_enter", "kp_exit", "handle_call", "handle_entry",
              "handle_exec", "tracepoint__sch",
-             "raw_enter", "handle_iov", "sum_enter", "sum_exit", "task_exit", "sig_deliver",
+             "raw_enter", "handle_iov", "sum_enter", "sum_exit", "sum_switch", "task_exit", "sig_deliver",
              "sig_generate", "cpu_switch"} | {f"tp_enter{n}" for n in range(7)}
 USER_PREFIX = "tracer_h_"  # user handler files' programs (bpf/api.h)
 POLICY_PREFIX = "pol_"  # TracingPolicy programs (bpf/policy_hook.h)

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 
 from tracer.ebpf import btf
 from tracer.ebpf import compile as bpfc
-from tracer.ebpf.cheader import CFG_CGROUPS, CFG_FOLLOW
+from tracer.ebpf.cheader import CFG_CGROUPS, CFG_FOLLOW, CFG_GEN
+from tracer.ebpf.dispatch import possible_cpus
 from tracer.errors import TracerError
 from tracer.hooks.options import HookOptions
 from tracer.pipeline.writer import TraceWriter
@@ -67,6 +68,10 @@ def _dur(ns: int) -> str:
     return f"{ns}ns"
 
 
+# raw tracepoint -> program of bpf/summary.c (BCC attaches its TRACEPOINT_PROBEs on load)
+PROGRAMS = {b"sys_enter": b"sum_enter", b"sys_exit": b"sum_exit", b"sched_switch": b"sum_switch"}
+
+
 class Summary:
     """Loads bpf/summary.c, marks the traced PIDs, reads the per-CPU counters."""
 
@@ -77,11 +82,12 @@ class Summary:
         self.follow = follow
         self.floor = floor  # programs that return at once: the cost floor (bench/run.py)
         self.bpf = None
+        self.gen = 0  # config's CFG_GEN
 
     def start(self, pids: list[int], cgroups: list[int] | None = None) -> None:
         """Count `pids` (and their children when following forks), and every process of the
         cgroups `cgroups` (a container's, by cgroup v2 id)."""
-        flags = ["-DTASK_STORAGE"] if btf.task_storage() else []
+        flags = [f"-DMAX_CPUS={possible_cpus()}"] + (["-DTASK_STORAGE"] if btf.task_storage() else [])
         self.bpf = bpfc.build(bpfc.source("summary.c"), flags + (["-DTRACER_FLOOR"] if self.floor else []))
         try:
             wanted = self.bpf["wanted"]
@@ -90,11 +96,13 @@ class Summary:
             for nr in nrs:
                 wanted[ct.c_int(nr)] = ct.c_uint8(1)
             self.bpf["config"][ct.c_int(CFG_FOLLOW)] = ct.c_uint64(1 if self.follow else 0)
+            self._changed()
             for pid in pids:
                 self.add(pid)
             for cg in cgroups or []:
                 self.bpf["cgroups"][ct.c_uint64(cg)] = ct.c_uint8(1)
             self.bpf["config"][ct.c_int(CFG_CGROUPS)] = ct.c_uint64(1 if cgroups else 0)
+            self._changed()
             self.attach()
         except BaseException:
             self.close()
@@ -102,16 +110,22 @@ class Summary:
 
     def attach(self) -> None:
         """The syscall programs (BCC attaches the TRACEPOINT_PROBEs on load)."""
-        self.bpf.attach_raw_tracepoint(tp=b"sys_enter", fn_name=b"sum_enter")
-        self.bpf.attach_raw_tracepoint(tp=b"sys_exit", fn_name=b"sum_exit")
+        for tp, fn in PROGRAMS.items():
+            self.bpf.attach_raw_tracepoint(tp=tp, fn_name=fn)
 
     def detach(self) -> None:
-        for tp in (b"sys_enter", b"sys_exit"):
+        for tp in PROGRAMS:
             self.bpf.detach_raw_tracepoint(tp=tp)
 
     def add(self, pid: int) -> None:
         if pid != os.getpid():
             self.bpf["traced"][ct.c_int(pid)] = ct.c_uint8(1)
+            self._changed()
+
+    def _changed(self) -> None:
+        """The counted set changed: every CPU's cached answer is stale (bpf/summary.c this_cpu)."""
+        self.gen += 1
+        self.bpf["config"][ct.c_int(CFG_GEN)] = ct.c_uint64(self.gen)
 
     def read(self) -> dict[tuple[int, str], dict[str, Row]]:
         """(pid, comm) -> syscall name -> figures, summed over CPUs."""
