@@ -56,12 +56,14 @@ static __always_inline u32 current_slot(void)
     u64 *gen = config.lookup(&k);
     if (!cs || !gen)
         return slot_of(bpf_get_current_pid_tgid() >> 32);
-    u64 g = *gen;
-    if (cs->gen == g)
-        return cs->slot;
+    u64 g = *gen;  /* read before slot_of: a change meanwhile leaves the entry stale */
+    u64 st = *(volatile u64 *)&cs->state;  /* one load: a preemption cannot split it */
+    if (st >> 8 == g) {
+        u32 s = st & 0xff;
+        return s < MAX_SLOTS ? s : SLOT_NONE;
+    }
     u32 slot = slot_of(bpf_get_current_pid_tgid() >> 32);
-    cs->slot = slot;
-    cs->gen = g;  /* read before slot_of: a change meanwhile leaves this entry stale */
+    cs->state = g << 8 | (slot < MAX_SLOTS ? slot : 0xff);
     return slot;
 }
 
@@ -72,7 +74,7 @@ int cpu_switch(struct bpf_raw_tracepoint_args *ctx)
     u32 cpu = bpf_get_smp_processor_id();
     struct cpu_slot *cs = cpu_slot.lookup(&cpu);
     if (cs)
-        cs->gen = 0;
+        cs->state = 0;
     return 0;
 }
 

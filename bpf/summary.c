@@ -31,10 +31,6 @@ struct stats {
     char comm[16];
 };
 
-struct start {
-    u64 ts;
-    u64 nr;
-};
 
 /* What a CPU knows of the task it runs, while gen is config's CFG_GEN: filled at the task's
  * first syscall after a task switch, so the calls after it need no helper call to find out
@@ -42,12 +38,17 @@ struct start {
  * mitigations); and the start of its call in flight, moved to the task itself when the task
  * is switched out before the call returns. */
 struct cpu_state {
-    u64 gen;                /* 0: filled for no task since the last switch */
-    u32 tgid;
-    u32 counted;
-    struct start call;      /* ts 0: none */
-    u64 pad[4];             /* a cache line each */
+    /* Each a single word written by a single store: a program preempted between two stores
+     * would leave one task's half under another task's other half. */
+    u64 task;               /* gen << 32 | counted << 31 | tgid; 0: none since the last switch */
+    u64 call;               /* a call in flight (CALL()); 0: none */
+    u64 pad[6];             /* a cache line each */
 };
+/* A call's start in one word: nr + 1 above the low 48 bits of its start time in ns (durations
+ * are taken modulo 2^48 ns, 78 hours). */
+#define TS_MASK ((1ULL << 48) - 1)
+#define CALL(nr, ts) (((u64)(nr) + 1) << 48 | ((ts) & TS_MASK))
+#define TASK_COUNTED (1ULL << 31)
 
 /* TGID -> 1: traced (fork following adds children). An array, as in dispatch.c: the
  * processes that are not traced pay one array lookup per syscall side. */
@@ -58,14 +59,14 @@ BPF_HASH(cgroups, u64, u8, 64);       /* cgroup v2 id -> 1: a traced container's
 #ifdef TASK_STORAGE
 /* The call in flight, kept with the task itself: no shared hash to update, look up and
  * delete on every call (tracing programs may use task storage from Linux 6.2). */
-BPF_TASK_STORAGE(inflight, struct start);
+BPF_TASK_STORAGE(inflight, u64);  /* CALL() */
 
-static __always_inline struct start *in_flight(u64 flags)
+static __always_inline u64 *in_flight(u64 flags)
 {
     return inflight.task_storage_get((struct task_struct *)bpf_get_current_task_btf(), 0, flags);
 }
 #else
-BPF_HASH(inflight, u64, struct start, 16384);
+BPF_HASH(inflight, u64, u64, 16384);  /* pid_tgid -> CALL() */
 #endif
 BPF_PERCPU_HASH(stats, struct key, struct stats, 65536);
 BPF_ARRAY(cpus, struct cpu_state, MAX_CPUS);
@@ -95,8 +96,8 @@ static __always_inline int counted(u32 tgid)
     return 1;
 }
 
-/* This CPU's state, brought up to date for the current task. */
-static __always_inline struct cpu_state *this_cpu(void)
+/* This CPU's state and its task word, brought up to date for the current task. */
+static __always_inline struct cpu_state *this_cpu(u64 *task)
 {
     u32 cpu = bpf_get_smp_processor_id();  /* inlined by the JIT, not a call */
     struct cpu_state *cs = cpus.lookup(&cpu);
@@ -104,13 +105,14 @@ static __always_inline struct cpu_state *this_cpu(void)
     u64 *gen = config.lookup(&k);
     if (!cs || !gen)
         return 0;
-    u64 g = *gen;
-    if (cs->gen != g) {  /* a new task here, or the counted set changed */
+    u64 g = *gen;  /* read before counted(): a change meanwhile leaves the word stale */
+    u64 t = *(volatile u64 *)&cs->task;  /* one load: a preemption cannot split it */
+    if (t >> 32 != g) {  /* a new task here, or the counted set changed */
         u32 tgid = bpf_get_current_pid_tgid() >> 32;
-        cs->tgid = tgid;
-        cs->counted = counted(tgid);
-        cs->gen = g;  /* read before counted(): a change meanwhile leaves this stale */
+        t = g << 32 | (counted(tgid) ? TASK_COUNTED : 0) | tgid;
+        cs->task = t;
     }
+    *task = t;
     return cs;
 }
 
@@ -119,8 +121,9 @@ static __always_inline struct cpu_state *this_cpu(void)
 int sum_enter(struct bpf_raw_tracepoint_args *ctx)
 {
     FLOOR();
-    struct cpu_state *cs = this_cpu();
-    if (!cs || !cs->counted)
+    u64 task;
+    struct cpu_state *cs = this_cpu(&task);
+    if (!cs || !(task & TASK_COUNTED))
         return 0;
     u64 nr = ctx->args[1];
     if (nr >= NR_MAX)
@@ -129,33 +132,32 @@ int sum_enter(struct bpf_raw_tracepoint_args *ctx)
     u8 *w = wanted.lookup(&n);
     if (!w || !*w)
         return 0;
-    cs->call.ts = bpf_ktime_get_ns();
-    cs->call.nr = nr;
+    cs->call = CALL(nr, bpf_ktime_get_ns());
     return 0;
 }
 
-/* The start of the current task's call in flight (ts 0: none), taken. */
-static __always_inline struct start take_start(struct cpu_state *cs)
+/* The current task's call in flight (0: none), taken. */
+static __always_inline u64 take_call(struct cpu_state *cs)
 {
-    struct start got = cs->call;
-    cs->call.ts = 0;
-    if (got.ts)
+    u64 got = *(volatile u64 *)&cs->call;
+    cs->call = 0;
+    if (got)
         return got;  /* the call ran here from start to end */
 #ifdef TASK_STORAGE
-    struct start *s = in_flight(0);
+    u64 *s = in_flight(0);
 #else
     u64 id = bpf_get_current_pid_tgid();
-    struct start *s = inflight.lookup(&id);
+    u64 *s = inflight.lookup(&id);
 #endif
     if (s) {
         got = *s;
-        s->ts = 0;
+        *s = 0;
     }
     return got;
 }
 
 /* sched_switch, in the task leaving (current is still prev): its call in flight, if any, goes
- * with it, and the next task's state is looked up at its next syscall. */
+ * with it, and the next task's word is made at its next syscall. */
 int sum_switch(struct bpf_raw_tracepoint_args *ctx)
 {
     FLOOR();
@@ -163,18 +165,19 @@ int sum_switch(struct bpf_raw_tracepoint_args *ctx)
     struct cpu_state *cs = cpus.lookup(&cpu);
     if (!cs)
         return 0;
-    if (cs->gen && cs->call.ts) {
+    u64 call = *(volatile u64 *)&cs->call;
+    if (call) {
 #ifdef TASK_STORAGE
-        struct start *s = in_flight(BPF_LOCAL_STORAGE_GET_F_CREATE);
+        u64 *s = in_flight(BPF_LOCAL_STORAGE_GET_F_CREATE);
         if (s)
-            *s = cs->call;
+            *s = call;
 #else
         u64 id = bpf_get_current_pid_tgid();
-        inflight.update(&id, &cs->call);
+        inflight.update(&id, &call);
 #endif
     }
-    cs->gen = 0;
-    cs->call.ts = 0;
+    cs->task = 0;
+    cs->call = 0;
     return 0;
 }
 
@@ -195,14 +198,15 @@ static __always_inline u32 log2_bucket(u64 v)
 int sum_exit(struct bpf_raw_tracepoint_args *ctx)
 {
     FLOOR();
-    struct cpu_state *cs = this_cpu();
-    if (!cs || !cs->counted)
+    u64 task;
+    struct cpu_state *cs = this_cpu(&task);
+    if (!cs || !(task & TASK_COUNTED))
         return 0;
-    struct start st0 = take_start(cs);
-    if (!st0.ts)
+    u64 call = take_call(cs);
+    if (!call)
         return 0;
-    u64 ns = bpf_ktime_get_ns() - st0.ts;
-    struct key k = {cs->tgid, (u32)st0.nr};
+    u64 ns = (bpf_ktime_get_ns() - call) & TS_MASK;
+    struct key k = {(u32)task & (TASK_COUNTED - 1), (u32)(call >> 48) - 1};
     s64 ret = (s64)ctx->args[1];
     /* a new process returning 0 from fork/clone: the call is its parent's */
     if (ret == 0 && IS_FORK(k.nr))

@@ -56,10 +56,12 @@ struct call {               /* one syscall in flight on one thread */
     u16 flags;              /* EV_ENTER while `cur` holds a call at its entry */
 };
 
-struct cpu_slot {           /* the slot of the task on this CPU, valid while gen is config's */
-    u64 gen;                /* 0: not filled since the last task switch */
-    u32 slot;
-    u32 pad[13];            /* a cache line each: a switch on one CPU leaves the others' alone */
+struct cpu_slot {           /* the slot of the task on this CPU */
+    /* gen << 8 | slot (0xff: none), valid while gen is config's; 0: not filled since the last
+     * task switch. One word, written by one store: a program preempted between two stores
+     * would leave one task's slot under another task's gen. */
+    u64 state;
+    u64 pad[7];             /* a cache line each: a switch on one CPU leaves the others' alone */
 };
 
 struct event {              /* head of every record; blobs follow */

@@ -128,8 +128,11 @@ def test_every_line_of_short_lived_processes_is_tagged(sub, hook, busybox_contai
             ids = {c.short_id for c in containers}
             untagged = [comm for comm, cid in got if cid not in ids]
             print(f"{hook} {len(containers)} container(s): {len(got) - len(untagged)}/{len(got)} tagged")
+            stray = [ln for ln in path.read_text().splitlines()
+                     if ln and ln[0].isdigit() and not any(i in ln for i in ids)]
             assert len(got) > 100 and not untagged, \
-                f"{hook} {len(containers)} container(s): {len(untagged)} of {len(got)} lines untagged"
+                f"{hook} {len(containers)} container(s): {len(untagged)} of {len(got)} lines untagged:" \
+                f" {stray[:3]}"
             assert {"cat"} <= {comm for comm, cid in got if cid == a.short_id}
             if len(containers) == 2:
                 assert {"wc"} <= {comm for comm, cid in got if cid == b.short_id}
