@@ -261,10 +261,7 @@ int handle_iov(void *ctx)
         count = msg[3];
         iov_arg = at + MSG_IOV_KEY;
     } else {
-        u32 sa = d->size_arg[at];
-        sa = sa < 6 ? sa : 0;
-        sa &= 7;
-        count = c->args[sa];
+        count = c->args[size_arg(d, at)];
     }
     off = put_iov(buf, off, iov_arg, iov, count, &nblobs);
     return send_record(ctx, e, off, nblobs);

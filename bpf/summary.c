@@ -31,7 +31,6 @@ struct stats {
     char comm[16];
 };
 
-
 /* What a CPU knows of the task it runs, while gen is config's CFG_GEN: filled at the task's
  * first syscall after a task switch, so the calls after it need no helper call to find out
  * whether they are counted (each costs as much as the rest here, on CPUs with return-stack

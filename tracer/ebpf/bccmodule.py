@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import os
 import re
 import tempfile
@@ -29,8 +30,10 @@ MS_PRIVATE = 1 << 18
 _PREFIX_PROBE = re.compile(rb"[0-9a-f]+ \w (?:\w*_)?sys_bpf\n")
 
 
+@functools.lru_cache(maxsize=1)
 def prefix_lines() -> bytes:
-    """The lines of /proc/kallsyms that name the bpf syscall's function (b"" if unreadable)."""
+    """The lines of /proc/kallsyms that name the bpf syscall's function (b"" if unreadable):
+    read once per process, for every module it creates (they do not change while it runs)."""
     try:
         with open(KALLSYMS, "rb", buffering=0) as f:
             data = f.readall()
