@@ -214,3 +214,35 @@ def test_a_running_process_sees_its_slot_change_at_once(harness, spinner):
     h.disp.release(spinner.pid)
     h.read_for(0.3)  # what was queued before the release
     assert of_pid(h.read_for(0.5), spinner.pid) == []
+
+
+@pytest.fixture
+def two_spinners():
+    """A traced and an untraced getppid loop sharing one CPU, so that it switches between them
+    all the time."""
+    cpu = str(max(os.sched_getaffinity(0)))
+    ps = [subprocess.Popen(["taskset", "-c", cpu, "python3", "-c", "import os\nwhile True: os.getppid()"])
+          for _ in range(2)]
+    yield ps
+    for p in ps:
+        p.kill()
+        p.wait()
+
+
+def test_an_untraced_process_never_takes_the_slot_cached_while_attaching(harness, two_spinners):
+    """A CPU's cached slot belongs to the task that ran the front end: were the front end
+    attached before the task-switch program, a slot cached in between would pass to the next
+    task on that CPU."""
+    traced, untraced = two_spinners
+    h = harness("raw_tracepoint")
+    h.disp.assign(traced.pid, 1)
+    getppid = h.table.get("getppid")
+    stray = 0
+    for _ in range(40):
+        h.install(1, "getppid")
+        got = h.read_for(0.05)
+        assert of_pid(got, traced.pid), "the traced process was not seen"
+        stray += len(of_pid(got, untraced.pid))
+        h.disp.detach()
+        h.disp.uninstall(1, getppid)
+    assert stray == 0

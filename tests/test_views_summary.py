@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import signal
 import subprocess
@@ -132,3 +133,31 @@ def test_bad_interval():
     r = subprocess.run([str(MANAGER), "--run", "ebpf-summary", "--args", "--pid 1 --interval 0"],
                        capture_output=True, text=True)
     assert r.returncode != 0 and len(r.stderr.strip().splitlines()) == 1 and "--interval" in r.stderr
+
+
+def test_an_untraced_process_is_never_counted_under_the_task_cached_while_attaching():
+    """A CPU's cached task word belongs to the task that made it: were the syscall programs
+    attached before the task-switch one, a word cached in between would count the next task's
+    calls under the traced process."""
+    from tracer.syscalls import table
+
+    cpu = str(max(os.sched_getaffinity(0)))
+    loop = "import os\nwhile True: os.{}()"
+    traced, untraced = (subprocess.Popen(["taskset", "-c", cpu, sys.executable, "-c", loop.format(f)])
+                        for f in ("getppid", "getuid"))
+    s = summary.Summary(table.load(Path("/sys/kernel/tracing")), ["getppid", "getuid"], follow=False)
+    try:
+        s.start([traced.pid])
+        for _ in range(40):
+            s.detach()
+            s.attach()
+            time.sleep(0.02)
+        got = {name: row for (pid, _), rows in s.read().items() if pid == traced.pid
+               for name, row in rows.items()}
+    finally:
+        s.close()
+        for p in (traced, untraced):
+            p.kill()
+            p.wait()
+    assert "getppid" in got
+    assert "getuid" not in got, got["getuid"]

@@ -256,13 +256,16 @@ class Dispatcher:
         q = bpfc.Quiet()
         try:
             with q:
-                if raw and "*" not in self.attached:
-                    self.bpf.attach_raw_tracepoint(tp="sys_exit", fn_name=exit_)
-                    self.attached.add("*")
                 if "*task" not in self.attached:
+                    # before any front end: a CPU's cached slot (current_slot) is only valid
+                    # once task switches clear it, so whatever was cached earlier is dropped
                     self.attached.add("*task")
                     for tp, fn in TASK_EVENTS.items():
                         self.bpf.attach_raw_tracepoint(tp=tp, fn_name=fn)
+                    self._changed()
+                if raw and "*" not in self.attached:
+                    self.bpf.attach_raw_tracepoint(tp="sys_exit", fn_name=exit_)
+                    self.attached.add("*")
                 if raw and self.timing and "*enter" not in self.attached:
                     self.bpf.attach_raw_tracepoint(tp="sys_enter", fn_name="raw_enter")
                     self.attached.add("*enter")
@@ -299,7 +302,7 @@ class Dispatcher:
             elif key == "*enter":
                 steps.append(lambda: self.bpf.detach_raw_tracepoint(tp="sys_enter"))
             elif key == "*task":
-                steps += [lambda tp=tp: self.bpf.detach_raw_tracepoint(tp=tp) for tp in TASK_EVENTS]
+                continue  # after the front ends: see below
             elif self.mode == "kprobe":
                 steps.append(lambda k=key: self.bpf.detach_kprobe(event=f"__x64_sys_{k}"))
                 steps.append(lambda k=key: self.bpf.detach_kretprobe(event=f"__x64_sys_{k}"))
@@ -315,8 +318,12 @@ class Dispatcher:
                 pass  # half-attached (exit side failed): close() releases the rest
 
         q = bpfc.Quiet()
-        with q, ThreadPoolExecutor(max_workers=min(32, max(1, len(steps)))) as pool:
+        with q, ThreadPoolExecutor(max_workers=min(32, max(1, len(steps) + len(TASK_EVENTS)))) as pool:
             list(pool.map(run, steps))
+            # cpu_switch must clear a CPU's cached slot for as long as a front end can make one
+            if "*task" in self.attached:
+                list(pool.map(run, [lambda tp=tp: self.bpf.detach_raw_tracepoint(tp=tp)
+                                    for tp in TASK_EVENTS]))
         self.attached.clear()
 
     def lost(self) -> int:

@@ -69,7 +69,8 @@ def _dur(ns: int) -> str:
 
 
 # raw tracepoint -> program of bpf/summary.c (BCC attaches its TRACEPOINT_PROBEs on load)
-PROGRAMS = {b"sys_enter": b"sum_enter", b"sys_exit": b"sum_exit", b"sched_switch": b"sum_switch"}
+# sched_switch first: a CPU's cached answer is only valid once task switches clear it
+PROGRAMS = {b"sched_switch": b"sum_switch", b"sys_enter": b"sum_enter", b"sys_exit": b"sum_exit"}
 
 
 class Summary:
@@ -112,9 +113,13 @@ class Summary:
         """The syscall programs (BCC attaches the TRACEPOINT_PROBEs on load)."""
         for tp, fn in PROGRAMS.items():
             self.bpf.attach_raw_tracepoint(tp=tp, fn_name=fn)
+            if tp == b"sched_switch":
+                self._changed()  # drop answers cached before switches cleared them
 
     def detach(self) -> None:
-        for tp in PROGRAMS:
+        """The syscall programs before the task-switch one, which must clear a CPU's word for
+        as long as they can make one."""
+        for tp in reversed(PROGRAMS):
             self.bpf.detach_raw_tracepoint(tp=tp)
 
     def add(self, pid: int) -> None:
@@ -154,6 +159,10 @@ class Summary:
         if self.bpf is not None:
             q = bpfc.Quiet()
             with q:
+                try:
+                    self.detach()
+                except Exception:
+                    pass  # not attached: cleanup() releases whatever is
                 self.bpf.cleanup()
             self.bpf = None
 
