@@ -20,6 +20,7 @@
 #define IPPROTO_UDP 17
 #define IPPROTO_ICMPV6 58
 #define TC_ACT_UNSPEC (-1)
+#define LOOPBACK_IFINDEX 1  /* lo, in every network namespace */
 #include "generated.h"
 
 #ifndef SNAP
@@ -211,8 +212,25 @@ static __always_inline int on_tc(struct __sk_buff *skb, u8 dir) {
 int tracer_pkt_tc_out(struct __sk_buff *skb) { return on_tc(skb, DIR_OUT); }
 int tracer_pkt_tc_in(struct __sk_buff *skb) { return on_tc(skb, DIR_IN); }
 
+static __always_inline int kept(struct owner *o) {   /* --pid on a shared namespace: its own only */
+    return !cfg(CFG_OWNERS) || (o && traced.lookup(&o->tgid));
+}
+
+/* A loopback packet leaves one socket and enters another, both of them perhaps the
+ * target's: it is taken as it leaves, and as it enters only when its sender is not kept. */
+static __always_inline int taken_at_send(struct flow_key *k) {
+    struct flow_key r = *k;
+    __builtin_memcpy(r.local, k->remote, 16);
+    __builtin_memcpy(r.remote, k->local, 16);
+    r.lport = k->rport;
+    r.rport = k->lport;
+    struct owner *o = flow_owner.lookup(&r);
+    return o && kept(o);
+}
+
 /* cgroup_skb: the socket is known here; remember its flow for tc, and emit in the
- * capture variants. Always return 1 (let the packet through). */
+ * capture variants, and for loopback, which no tc of ours sees. Always return 1 (let the
+ * packet through). */
 static __always_inline int on_cgroup(struct __sk_buff *skb, u8 dir, int capture) {
     u16 ethproto = bpf_ntohs(skb->protocol);
     struct flow_key k = {};
@@ -224,9 +242,10 @@ static __always_inline int on_cgroup(struct __sk_buff *skb, u8 dir, int capture)
         o = owner_of_flow(ip, &k);
     else if (ip)
         flow_owner.update(&k, o);
-    if (!capture || !wanted(ip, &k))
+    int lo = skb->ifindex == LOOPBACK_IFINDEX;
+    if (!(capture || lo) || !wanted(ip, &k) || !kept(o))
         return 1;
-    if (cfg(CFG_OWNERS) && (!o || !traced.lookup(&o->tgid)))
+    if (lo && dir == DIR_IN && ip && taken_at_send(&k))
         return 1;
     emit(skb, dir, AT_CGROUP, o);
     return 1;

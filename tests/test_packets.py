@@ -221,3 +221,55 @@ def test_a_clsact_qdisc_that_was_there_stays_with_its_filters(kill, outdir):
         finally:
             sleeper.kill()
             sleeper.wait()
+
+
+def test_sockets_opened_before_the_session_and_loopback_inside_the_namespace(outdir):
+    """A connection and a listener the target opened before the start are named after it, and
+    its loopback traffic is taken, each packet once."""
+    import socket
+    import threading
+
+    with netns_pair() as ns, socket.create_server((ns.host_ip, 0)) as srv:
+        srv.settimeout(10)
+        port = srv.getsockname()[1]
+
+        def echo_once() -> None:
+            conn, _ = srv.accept()
+            with conn:
+                conn.sendall(conn.recv(64))
+
+        t = threading.Thread(target=echo_once, daemon=True)
+        t.start()
+        holder = ns.run("/usr/bin/python3", str(Path(__file__).parent / "netholder.py"), ns.host_ip,
+                        str(port), stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        hpid, lport = map(int, holder.stdout.readline().split())
+        run = Run("ebpf", "ebpf-packets", f"--pid {hpid}")
+        path = run.path(30)
+        go(holder)
+        with socket.create_connection((ns.inner_ip, lport), timeout=5) as c:  # to the old listener
+            c.sendall(b"hello\n")
+            assert c.recv(64) == b"hello\n"
+        finish(holder)
+        t.join(5)
+        lines = wait_for(path, lambda ls: sum(" lo " in ln and "[F." in ln for ln in ls) >= 2)
+        rc, _, err, _ = run.stop()
+    assert (rc, err) == (0, ""), err
+    text = path.read_text().splitlines()
+    assert any("loopback traffic inside namespace" in ln and "taken by the cgroup_skb" in ln
+               for ln in text), text[:4]
+    pkts = packet_lines(lines)
+    owner = ("python3", f"{hpid}/{hpid}")
+    old_conn = [m for m in pkts if f"{ns.host_ip}:{port}" in (m["src"], m["dst"])]
+    assert any(m["dir"] == "out" and "P" in (m["flags"] or "") for m in old_conn), lines
+    accepted = [m for m in pkts if f"{ns.inner_ip}:{lport}" in (m["src"], m["dst"])]
+    assert [m["flags"] for m in accepted][:2] == ["S", "S."], lines
+    for m in old_conn + accepted:
+        assert (m["comm"], m["pid"]) == owner, m.group(0)
+    loop = [m for m in pkts if m["iface"] == "lo"]
+    assert loop and all(m["proto"] == "TCP" and m["src"].startswith("127.0.0.1:") for m in loop), lines
+    assert all((m["comm"], m["pid"]) == owner for m in loop), [m.group(0) for m in loop]
+    # each packet once, though both ends are the target's: one SYN, one SYN-ACK, a FIN each way
+    flags = [m["flags"] for m in loop]
+    assert (flags.count("S"), flags.count("S."), flags.count("F.")) == (1, 1, 2), \
+        [m.group(0) for m in loop]
+    assert ours_left() == []

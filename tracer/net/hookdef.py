@@ -27,10 +27,10 @@ def run(hook: Hook, *args: object) -> EventSource:
 HOOK = Hook(
     name="ebpf-packets", subsystem="ebpf",
     summary="the network packets of the traced processes or containers, with the process owning each",
-    traces="every packet entering or leaving the targets' network namespace (or, for a target"
-           " sharing the host's, its own sockets): TIMESTAMP COMM PID/TID [CONTAINER] in|out"
-           " IFACE[@HOST_END] PROTO SRC:PORT > DST:PORT len N [TCP flags]; COMM PID/TID is"
-           " '? ?' for a socket opened before the trace began",
+    traces="every packet entering or leaving the targets' network namespace, and their loopback"
+           " traffic (for a target sharing the host's namespace, its own sockets): TIMESTAMP"
+           " COMM PID/TID [CONTAINER] in|out IFACE[@HOST_END] PROTO SRC:PORT > DST:PORT len N"
+           " [TCP flags]; COMM PID/TID is '? ?' for a packet no socket of a target owns",
     runner=run,
     options=(
         Option("--proto", "keep only this protocol (filtered in the kernel)", kind="choice",

@@ -36,8 +36,8 @@ class NetPlan:
                 ends = ", ".join(f"{h.inner} (our end {h.name})" for h in t.host_links)
                 lines.append(f"{who}: network namespace {t.inode}, tc clsact ingress+egress on {ends}")
                 if any(i.kind == "loopback" for i in t.inner):
-                    lines.append(f"{who}: loopback traffic inside namespace {t.inode} is not on a veth"
-                                 " and is not captured")
+                    lines.append(f"{who}: loopback traffic inside namespace {t.inode}: taken by the"
+                                 " cgroup_skb programs as it leaves (or enters) a socket of the target")
             else:
                 lines.append(f"{who}: network namespace {t.inode} has no veth into ours; packets are"
                              " taken by cgroup_skb programs on the process's cgroup")

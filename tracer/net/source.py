@@ -14,12 +14,13 @@ from tracer.ebpf.cheader import CFG_OWNERS, CFG_PORT, CFG_PROTO
 from tracer.errors import TracerError
 from tracer.hooks.options import HookOptions
 from tracer.hooks.spec import Hook
-from tracer.net import decode, links, programs, record
+from tracer.net import decode, existing, links, programs, record
 from tracer.net.pcapng import LINKTYPE_ETHERNET, LINKTYPE_RAW, PcapngWriter
-from tracer.net.plan import NetPlan, make_plan
+from tracer.net.plan import NetPlan, cgroup_dir, make_plan
 from tracer.net.tc import TcSession
 from tracer.pipeline import containerwatch
 from tracer.pipeline.writer import TraceWriter
+from tracer.procfs import descendants
 from tracer.targets import Targets
 
 PROTOS = {"tcp": 6, "udp": 17, "icmp": 1}
@@ -93,14 +94,18 @@ class PacketSource:
         cfg = self.bpf["config"]
         for i, v in ((CFG_PROTO, self.proto), (CFG_PORT, self.port), (CFG_OWNERS, int(owners))):
             cfg[ctypes.c_int(i)] = ctypes.c_uint32(v)
+        pids = list(self.opts.pids)
+        if self.opts.follow_forks:
+            pids += descendants(pids)
         if owners:
             traced = self.bpf["traced"]
-            for pid in self.opts.pids:
+            for pid in pids:
                 traced[ctypes.c_uint32(pid)] = ctypes.c_uint8(1)
+        self._seed_owners(pids)
         for t in targets:
-            names = {i.index: i.name for i in t.inner}
-            if not t.host_links:
-                self.cg_ifaces.update(names)
+            # the cgroup programs emit what no tc sees: all of a shared namespace, loopback
+            self.cg_ifaces.update({i.index: i.name for i in t.inner
+                                   if not t.host_links or i.kind == "loopback"})
             for h in t.host_links:
                 self.ifaces[h.index] = IfaceInfo(h.inner, h.name, self._container_of(t.pids[0]), True)
         self.bpf["events"].open_ring_buffer(self._on_event)
@@ -119,6 +124,25 @@ class PacketSource:
             for h, _t in plan.tc_links:
                 # our end's ingress carries what leaves the target, its egress what enters
                 self.tc.attach(h.index, h.name, {"ingress": ("out", out.fd), "egress": ("in", inn.fd)})
+
+    def _seed_owners(self, pids: list[int]) -> None:
+        """Owners of the sockets the targets opened before now, which no cgroup program will
+        see created: by cookie, and listeners and bound UDP sockets by port."""
+        socks, ports = self.bpf["sock_owner"], self.bpf["port_owner"]
+        cgids: dict[int, int] = {}
+        for h in existing.held(pids):
+            if h.pid not in cgids:
+                try:
+                    cgids[h.pid] = cgroup_dir(h.pid).stat().st_ino  # a v2 cgroup's id
+                except (TracerError, OSError):
+                    cgids[h.pid] = 0
+            o = socks.Leaf()
+            o.tgid = o.tid = h.pid
+            o.cgid = cgids[h.pid]
+            o.comm = h.comm.encode()[:15]
+            socks[ctypes.c_uint64(h.cookie)] = o
+            if h.port_key is not None:
+                ports[ctypes.c_uint32(h.port_key)] = o
 
     # ---- drain
     def _on_event(self, ctx: Any, data: Any, size: int) -> None:
