@@ -243,7 +243,7 @@ def test_sockets_opened_before_the_session_and_loopback_inside_the_namespace(out
         holder = ns.run("/usr/bin/python3", str(Path(__file__).parent / "netholder.py"), ns.host_ip,
                         str(port), stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         hpid, lport = map(int, holder.stdout.readline().split())
-        run = Run("ebpf", "ebpf-packets", f"--pid {hpid}")
+        run = Run("ebpf", "ebpf-packets", f"--pid {hpid} --format pcapng")
         path = run.path(30)
         go(holder)
         with socket.create_connection((ns.inner_ip, lport), timeout=5) as c:  # to the old listener
@@ -272,4 +272,11 @@ def test_sockets_opened_before_the_session_and_loopback_inside_the_namespace(out
     flags = [m["flags"] for m in loop]
     assert (flags.count("S"), flags.count("S."), flags.count("F.")) == (1, 1, 2), \
         [m.group(0) for m in loop]
+    # tcpdump reads the veth's frames and the loopback packets from the one capture file
+    cap = Path(next(ln.split(": ", 1)[1] for ln in text if ln.startswith("# capture file: ")))
+    dump = subprocess.run(["tcpdump", "-nn", "-r", str(cap)], capture_output=True, text=True, timeout=20)
+    assert dump.returncode == 0, dump.stderr
+    rows = dump.stdout.splitlines()
+    assert len(rows) == len(packet_lines(text)), (rows, dump.stderr)
+    assert sum(" IP 127.0.0.1." in r for r in rows) == len(loop)
     assert ours_left() == []

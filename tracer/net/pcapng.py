@@ -18,7 +18,7 @@ from tracer import paths
 from tracer.errors import TracerError
 
 LINKTYPE_ETHERNET = 1
-LINKTYPE_RAW = 101  # the packet starts with its IPv4 or IPv6 header
+ETH_HLEN = 14
 BYTE_ORDER_MAGIC = 0x1A2B3C4D
 OPT_END, OPT_COMMENT = 0, 1
 IF_NAME, IF_DESCRIPTION, IF_TSRESOL = 2, 3, 9
@@ -68,6 +68,13 @@ def packet(iface: int, ts_ns: int, data: bytes, length: int, comment: str | None
     return _block(6, body + _pad(data) + _options(opts))
 
 
+def as_ethernet(ip_packet: bytes) -> bytes:
+    """An IP packet taken without its link layer, in an Ethernet frame with zero addresses
+    (how Linux shows loopback): libpcap, and so tcpdump, reads one link type per file."""
+    ethertype = b"\x86\xdd" if ip_packet[:1] and ip_packet[0] >> 4 == 6 else b"\x08\x00"
+    return bytes(12) + ethertype + ip_packet
+
+
 class PcapngWriter:
     """Writes a new 0600 .pcapng file in the output directory; interfaces are added as seen."""
 
@@ -82,20 +89,22 @@ class PcapngWriter:
             raise TracerError(f"cannot create the capture file {self.path}: {e.strerror};"
                               f" set {paths.OUTPUT_DIR_ENV} to a writable directory") from None
         os.fchmod(self.fd, 0o600)
-        self.snaplen = snaplen
-        self.ifaces: dict[tuple[int, str], int] = {}
+        self.snaplen = snaplen + ETH_HLEN  # an IP packet's snap, in its Ethernet frame
+        self.ifaces: dict[str, int] = {}
         self.packets = 0
         self._parts = [section_header("tracer ebpf-packets")]
 
-    def iface(self, linktype: int, name: str, description: str = "") -> int:
-        key = (linktype, name)
-        if key not in self.ifaces:
-            self.ifaces[key] = len(self.ifaces)
-            self._parts.append(interface(linktype, self.snaplen, name, description))
-        return self.ifaces[key]
+    def iface(self, name: str, description: str = "") -> int:
+        if name not in self.ifaces:
+            self.ifaces[name] = len(self.ifaces)
+            self._parts.append(interface(LINKTYPE_ETHERNET, self.snaplen, name, description))
+        return self.ifaces[name]
 
     def add(self, iface: int, ts_ns: int, data: bytes, length: int, comment: str | None,
-            outbound: bool | None) -> None:
+            outbound: bool | None, ethernet: bool = True) -> None:
+        """A packet seen on `iface`; `ethernet` False: it starts with its IP header."""
+        if not ethernet:
+            data, length = as_ethernet(data), length + ETH_HLEN
         self._parts.append(packet(iface, ts_ns, data, length, comment, outbound))
         self.packets += 1
 

@@ -15,7 +15,7 @@ from tracer.errors import TracerError
 from tracer.hooks.options import HookOptions
 from tracer.hooks.spec import Hook
 from tracer.net import decode, existing, links, programs, record
-from tracer.net.pcapng import LINKTYPE_ETHERNET, LINKTYPE_RAW, PcapngWriter
+from tracer.net.pcapng import PcapngWriter
 from tracer.net.plan import NetPlan, cgroup_dir, make_plan
 from tracer.net.tc import TcSession
 from tracer.pipeline import containerwatch
@@ -194,8 +194,9 @@ class PacketSource:
             out.append(self._format(p, info, s))
             if self.pcap:
                 desc = f"{info.name} of the traced target" + (f", seen on {info.host}" if info.host else "")
-                i = self.pcap.iface(LINKTYPE_ETHERNET if p.ethernet else LINKTYPE_RAW, info.label, desc)
-                self.pcap.add(i, self.wall + p.ts, p.data, p.length, self._comment(p, info), p.outbound)
+                i = self.pcap.iface(info.label, desc)
+                self.pcap.add(i, self.wall + p.ts, p.data, p.length, self._comment(p, info), p.outbound,
+                              p.ethernet)
         writer.write("\n".join(out) + "\n", len(out))
         if self.pcap:
             self.pcap.flush()
