@@ -9,7 +9,8 @@ Figures (each measured in this run, against the same baseline):
     another PID), against no tracer, `strace -f` and BCC's own `trace-bpfcc`; the untraced
     one also with --format strace (its raw entry tracepoint);
   - ns per call of a process counted by ebpf-summary, beside `strace -c -f`, and against the
-    floor of its two attach points (empty programs on raw sys_enter and sys_exit);
+    floor of its two attach points (empty programs on raw sys_enter and sys_exit); and the wall
+    time of two real commands (find, gcc) counted by ebpf-summary and under `strace -c -f`;
   - the cost floor: ns per call of an untraced process under the dispatch's own front-end
     programs emptied (-DTRACER_FLOOR: the same programs on the same attach points, returning at
     once) and under the real dispatch, taken in turns, for all syscalls and for --syscalls openat;
@@ -225,6 +226,44 @@ def summary_floor(exe: Path, calls: int, rounds: int = 11) -> tuple[float, float
     return med(times[None]), med(times[True]), med(times[False]), med(ratios) - 1
 
 
+# Real commands beside the getppid loop: one that makes a syscall every ~2 us, one that computes.
+WORKLOADS = {"find /usr -xdev": ["find", "/usr", "-xdev"],
+             "gcc -O2 bench/getppid.c": ["gcc", "-O2", "-o", "/dev/null", str(ROOT / "bench/getppid.c")]}
+
+
+def workload_costs(argv: list[str], rounds: int = 5) -> tuple[float, float, float]:
+    """Wall seconds of `argv` with nothing attached, counted by ebpf-summary (the process and
+    its children), and under `strace -c -f`: medians of alternating rounds."""
+    sys.path.insert(0, str(ROOT))
+    from tracer import capabilities
+    from tracer.syscalls import table
+    from tracer.views.summary import Summary
+
+    def run(s: Summary | None, wrap: list[str]) -> float:
+        # the shell waits for a line, so that the process is counted from its first call
+        work = subprocess.Popen(["sh", "-c", 'read x; exec "$@" > /dev/null', "sh", *wrap, *argv],
+                                stdin=subprocess.PIPE)
+        if s is not None:
+            s.add(work.pid)
+        t0 = time.monotonic()
+        work.communicate(b"go\n")
+        return time.monotonic() - t0
+
+    s = Summary(table.load(capabilities.probe().tracefs), None)
+    s.start([])
+    times: dict[str, list[float]] = {"none": [], "summary": [], "strace": []}
+    try:
+        run(None, [])  # a first run warms the page cache
+        for _ in range(rounds):
+            times["none"].append(run(None, []))
+            times["summary"].append(run(s, []))
+            times["strace"].append(run(None, ["strace", "-c", "-f", "-o", "/dev/null"]))
+    finally:
+        s.close()
+    med = statistics.median
+    return med(times["none"]), med(times["summary"]), med(times["strace"])
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--calls", type=int, default=2_000_000, help="getppid calls per loop")
@@ -275,6 +314,11 @@ def main() -> int:
                                                   f" = {100 * over:+.1f}% over the floor (median of rounds)"))
         sc = loop(exe, small, ["strace", "-c", "-f", "-o", "/dev/null"])
         rows.append(("traced process under strace -c -f", f"{sc:.0f} ns/call = {sc / base:.1f}x"))
+        for label, argv in WORKLOADS.items():
+            none, summ, strc = workload_costs(argv)
+            rows.append((f"{label}: no tracer", f"{none:.3f} s"))
+            rows.append(("  counted by ebpf-summary", f"{summ:.3f} s = {summ / none:.2f}x"))
+            rows.append(("  under strace -c -f", f"{strc:.3f} s = {strc / none:.2f}x"))
         tb = trace_bpfcc(exe, small)
         rows.append(("traced process under trace-bpfcc", tb))
 

@@ -207,9 +207,14 @@ class Dispatcher:
                 pass
 
     def assign(self, pid: int, slot: int) -> None:
-        if pid == os.getpid():
-            return
-        self.bpf["pid_slot"][ct.c_int(pid)] = ct.c_uint8(slot + 1)
+        self.assign_all([pid], slot)
+
+    def assign_all(self, pids: list[int], slot: int) -> None:
+        """`pids` use `slot`; the CPUs' cached slots are made stale once, after all of them."""
+        table = self.bpf["pid_slot"]
+        for pid in pids:
+            if pid != os.getpid():
+                table[ct.c_int(pid)] = ct.c_uint8(slot + 1)
         self._changed()
 
     def release(self, pid: int) -> None:

@@ -31,8 +31,7 @@ class EbpfSource:
             pids = list(self.targets.pids)
             if self.targets.follow_forks:
                 pids += procfs.descendants(pids)
-            for pid in pids:
-                disp.assign(pid, TRACED_SLOT)
+            disp.assign_all(pids, TRACED_SLOT)
             # A container is followed two ways: its processes' children (fork following,
             # which works on any cgroup layout) and, where it has a cgroup v2 id, every
             # process in its cgroup (processes `podman exec` adds descend from none of them).

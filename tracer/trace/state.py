@@ -118,8 +118,7 @@ class TraceState:
             self.pids.pop(pid, None)
             return
         slot = self._slot_for(hset)
-        for m in movers:  # one map write each: the switch is atomic per process
-            self.disp.assign(m, slot)
+        self.disp.assign_all(movers, slot)  # one map write each: the switch is atomic per process
         self.pids[pid] = slot
 
     def _set_default(self, hset: frozenset) -> None:

@@ -97,9 +97,10 @@ class Summary:
             for nr in nrs:
                 wanted[ct.c_int(nr)] = ct.c_uint8(1)
             self.bpf["config"][ct.c_int(CFG_FOLLOW)] = ct.c_uint64(1 if self.follow else 0)
-            self._changed()
+            traced = self.bpf["traced"]
             for pid in pids:
-                self.add(pid)
+                if pid != os.getpid():
+                    traced[ct.c_int(pid)] = ct.c_uint8(1)
             for cg in cgroups or []:
                 self.bpf["cgroups"][ct.c_uint64(cg)] = ct.c_uint8(1)
             self.bpf["config"][ct.c_int(CFG_CGROUPS)] = ct.c_uint64(1 if cgroups else 0)
