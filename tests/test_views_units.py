@@ -12,30 +12,30 @@ T0 = 1795341450_652253_123
 def test_one_process_lines_are_strace_s():
     s = StraceLines()
     # lines written by strace 6.1 (-f -ttt -T, to stderr) for the same calls
-    assert s.call(T0, 22_000, 6206, 6206, "kill", "kill(6206, SIGUSR1) = 0") == \
+    assert s.call(T0, 22_000, 6206, "kill", "kill(6206, SIGUSR1) = 0") == \
         "1795341450.652253 kill(6206, SIGUSR1)   = 0 <0.000022>\n"
-    assert s.call(T0, None, 6206, 6206, "exit_group", "exit_group(0) = ?") == \
+    assert s.call(T0, None, 6206, "exit_group", "exit_group(0) = ?") == \
         "1795341450.652253 exit_group(0)         = ?\n"
     usr1 = "--- SIGUSR1 {si_signo=SIGUSR1, si_code=SI_USER, si_pid=6206, si_uid=0} ---"
-    assert s.task_line(T0 + 90_000, 6206, 6206, usr1, gone=False) == f"1795341450.652343 {usr1}\n"
-    assert s.task_line(T0 + 181_000, 6206, 6206, "+++ exited with 0 +++", gone=True) == \
+    assert s.task_line(T0 + 90_000, 6206, usr1, gone=False) == f"1795341450.652343 {usr1}\n"
+    assert s.task_line(T0 + 181_000, 6206, "+++ exited with 0 +++", gone=True) == \
         "1795341450.652434 +++ exited with 0 +++\n"
 
 
 def test_several_processes_get_the_pid_prefix():
     s = StraceLines()
-    assert s.call(T0, 1000, 6198, 6198, "clone", "clone(child_stack=NULL, flags=SIGCHLD) = 6199") == \
+    assert s.call(T0, 1000, 6198, "clone", "clone(child_stack=NULL, flags=SIGCHLD) = 6199") == \
         "1795341450.652253 clone(child_stack=NULL, flags=SIGCHLD) = 6199 <0.000001>\n"
-    assert s.call(T0, 13_000, 6199, 6199, "getppid", "getppid() = 6198") == \
+    assert s.call(T0, 13_000, 6199, "getppid", "getppid() = 6198") == \
         "[pid  6199] 1795341450.652253 getppid() = 6198 <0.000013>\n"
-    assert s.call(T0, 10_000, 6199, 6199, "wait4",
+    assert s.call(T0, 10_000, 6199, "wait4",
                   "wait4(-1, 0x7ffe36d51b1c, WNOHANG, NULL) = -1 ECHILD (No child processes)") == \
         "[pid  6199] 1795341450.652253 wait4(-1, 0x7ffe36d51b1c, WNOHANG, NULL) = -1 ECHILD" \
         " (No child processes) <0.000010>\n"
-    assert s.task_line(T0, 6199, 6199, "+++ exited with 3 +++", gone=True) == \
+    assert s.task_line(T0, 6199, "+++ exited with 3 +++", gone=True) == \
         "[pid  6199] 1795341450.652253 +++ exited with 3 +++\n"
     # one task left: strace drops the prefix again
-    assert s.call(T0, 1000, 6198, 6198, "getpid", "getpid() = 6198").startswith("1795341450.652253 getpid")
+    assert s.call(T0, 1000, 6198, "getpid", "getpid() = 6198").startswith("1795341450.652253 getpid")
 
 
 def _fields(data: bytes) -> list[tuple[int, int, object]]:

@@ -59,9 +59,7 @@ class Consumer:
                 pass
         else:
             self.disp.bpf.perf_buffer_poll(timeout=int(timeout * 1000))
-        text, n = self.lines.take()
-        if text:
-            writer.write(text, n)
+        self._write_taken(writer)
         self.check_lost(writer)
 
     def check_lost(self, writer: TraceWriter, force: bool = False) -> None:
@@ -86,18 +84,21 @@ class Consumer:
                 self.reader.drain(self.lines.handle)
             else:
                 self.disp.bpf.perf_buffer_poll(timeout=0)
-            text, n = self.lines.take()
-            if text:
-                writer.write(text, n)
-            if not text and not (self.reader is not None and self.reader.pending()):
+            wrote = self._write_taken(writer)
+            if not wrote and not (self.reader is not None and self.reader.pending()):
                 break
-            if not text and time.monotonic() > stuck:  # a record never committed
+            if not wrote and time.monotonic() > stuck:  # a record never committed
                 break
         self.lines.flush()
+        self._write_taken(writer)
+        self.check_lost(writer, force=True)
+
+    def _write_taken(self, writer: TraceWriter) -> bool:
+        """Write the lines made so far; whether there were any."""
         text, n = self.lines.take()
         if text:
             writer.write(text, n)
-        self.check_lost(writer, force=True)
+        return bool(text)
 
     def close(self) -> None:
         if self.reader is not None:

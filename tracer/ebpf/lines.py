@@ -153,7 +153,7 @@ class LineMaker:
                         frozenset(k for k in held[3] if k not in blobs)
         fmt = self.fmt.get(nr)
         if self.strace is not None:
-            self._strace(ts, ts_exit, pid, tid, nr, args, ret, blobs, trunc)
+            self._strace(ts, ts_exit, tid, nr, args, ret, blobs, trunc)
         elif self.as_json:
             obj = fmt(args, ret, blobs, trunc) if fmt else {"syscall": f"syscall_{nr}", "ret": ret}
             # the time spent in the call, where the record has both ends of it
@@ -231,10 +231,10 @@ class LineMaker:
         """The line of a signal or an end (`gone`), from its text and JSON forms."""
         text, obj = shown
         if self.strace is not None:
-            return self.strace.task_line(ts + self.wall, pid, tid, text, gone)
+            return self.strace.task_line(ts + self.wall, tid, text, gone)
         return self._line(ts, pid, tid, cgroup, comm, obj if self.as_json else text)
 
-    def _strace(self, ts: int, ts_exit: int, pid: int, tid: int, nr: int, args: tuple,
+    def _strace(self, ts: int, ts_exit: int, tid: int, nr: int, args: tuple,
                 ret: int | None, blobs: dict, trunc: frozenset) -> None:
         assert self.strace is not None
         sc = self.table.by_nr.get(nr)
@@ -242,7 +242,7 @@ class LineMaker:
         fmt = self.fmt.get(nr)
         call = fmt(args, ret, blobs, trunc) if fmt else f"{name}() = {ret}"
         dur = ts_exit - ts if ret is not None and ts_exit else None
-        self._emit(self.strace.call(ts + self.wall, dur, pid, tid, name, call))
+        self._emit(self.strace.call(ts + self.wall, dur, tid, name, call))
 
     def flush(self) -> None:
         """Lines still held (signals of tasks that made no call since): at the end of a trace."""

@@ -40,7 +40,7 @@ class StraceLines:
     def prefix(self, tid: int) -> str:
         return f"[pid {tid:5d}] " if len(self.live) > 1 else ""
 
-    def call(self, start_ns: int, dur_ns: int | None, pid: int, tid: int, name: str, text: str) -> str:
+    def call(self, start_ns: int, dur_ns: int | None, tid: int, name: str, text: str) -> str:
         """One line for a call: `text` is the decoder's `NAME(ARGS) = RET`; `dur_ns` is None
         for a call that did not return (exit_group), whose line ends `= ?`."""
         self.live.add(tid)
@@ -53,7 +53,7 @@ class StraceLines:
             self.live.add(int(ret))  # strace counts the child from its creation
         return line + "\n"
 
-    def task_line(self, at_ns: int, pid: int, tid: int, text: str, gone: bool) -> str:
+    def task_line(self, at_ns: int, tid: int, text: str, gone: bool) -> str:
         """`--- SIGCHLD {...} ---`, or `+++ exited with N +++` for a task that ended (`gone`):
         strace stops counting it then."""
         self.live.add(tid)
