@@ -157,6 +157,13 @@ struct pol_str_key {
     char data[POL_MAX_STR];
 };
 
+/* POL_MAX_SUFFIXES: different lengths among a Postfix filter's values (from policy/types.py,
+ * through codegen) */
+struct pol_suffixes {
+    u32 n;
+    u32 len[POL_MAX_SUFFIXES];
+};
+
 struct pol_addr_key {
     u32 prefixlen;
     u32 filter;
@@ -189,6 +196,8 @@ BPF_LPM_TRIE(pol_addrs, struct pol_addr_key, u8, 1024);
 BPF_HASH(pol_syscalls, u64, u8, 8192);          /* (hook << 32 | nr): a list hook's syscalls */
 BPF_HASH(pol_rate, struct pol_rate_key, u64, 16384);
 BPF_PERCPU_ARRAY(pol_key, struct pol_str_key, 1);
+/* filter -> the lengths of its Postfix values (stored forward in pol_strs) */
+BPF_HASH(pol_sufs, u32, struct pol_suffixes, 256);
 #if POL_ANY_RET
 BPF_TABLE("lru_hash", struct pol_held_key, struct pol_held, pol_inflight, 2048);
 #endif
@@ -594,6 +603,36 @@ static __always_inline int pol_num_in(u32 filter, u64 v)
     return pol_nums.lookup(&k) != 0;
 }
 
+/* Whether the `len` bytes at src[base..] end with one of the filter's values: for each
+ * length among the values, one read of that many last bytes and one exact lookup (the
+ * entry found is the value itself when its length is the one read). No loop over the
+ * bytes, which older verifiers walk one by one. */
+static __always_inline int pol_ends_with(u32 filter, struct pol_str_key *k, char *src, u32 base,
+                                         u32 len)
+{
+    struct pol_suffixes *s = pol_sufs.lookup(&filter);
+    if (!s)
+        return 0;
+    k->filter = filter;
+#pragma unroll
+    for (int i = 0; i < POL_MAX_SUFFIXES; i++) {
+        if (i >= s->n)
+            break;
+        u32 l = s->len[i];
+        if (l == 0 || l > len || l > POL_MAX_STR)
+            continue;
+        u32 at = base + len - l;
+        POL_BOUND(at);
+        k->prefixlen = 32 + 8 * l;
+        if (bpf_probe_read_kernel(k->data, l, src + at) < 0)
+            continue;
+        u32 *stored = pol_strs.lookup(k);
+        if (stored && *stored == l)
+            return 1;
+    }
+    return 0;
+}
+
 /* The string at ev[off..off+len) against the filter's LPM entries. */
 static __always_inline int pol_str_op(u32 filter, int op, char *ev, u32 off, u32 len)
 {
@@ -601,26 +640,20 @@ static __always_inline int pol_str_op(u32 filter, int op, char *ev, u32 off, u32
     struct pol_str_key *k = pol_key.lookup(&zero);
     if (!k)
         return 0;
+    if (op == OP_POSTFIX || op == OP_NPOSTFIX) {
+        int hit = pol_ends_with(filter, k, ev, off, len);
+        return op == OP_NPOSTFIX ? !hit : hit;
+    }
     u32 n = len > POL_MAX_STR ? POL_MAX_STR : len;
     k->filter = filter;
     k->prefixlen = 32 + 8 * n;
-    if (op == OP_POSTFIX || op == OP_NPOSTFIX) {
-        for (u32 i = 0; i < POL_MAX_STR; i++) {
-            if (i >= n)
-                break;
-            u32 at = off + len - 1 - i;
-            POL_BOUND(at);
-            k->data[i] = ev[at];
-        }
-    } else {
-        POL_BOUND(off);
-        bpf_probe_read_kernel(k->data, n & 0xff, ev + off);
-    }
+    POL_BOUND(off);
+    bpf_probe_read_kernel(k->data, n & 0xff, ev + off);
     u32 *stored = pol_strs.lookup(k);
     int hit = stored != 0;
     if (op == OP_EQ || op == OP_NEQ)
         hit = stored && *stored == len;
-    return (op == OP_NEQ || op == OP_NPREFIX || op == OP_NPOSTFIX) ? !hit : hit;
+    return (op == OP_NEQ || op == OP_NPREFIX) ? !hit : hit;
 }
 
 static __always_inline int pol_addr_in(u32 filter, u8 *addr, int v6)
@@ -705,25 +738,18 @@ static __always_inline int pol_bin_op(u32 filter, int op)
     u32 len = b->prefixlen;  /* pol_bin keeps the length in prefixlen */
     if (len > POL_MAX_STR)
         len = POL_MAX_STR;
+    if (op == OP_POSTFIX || op == OP_NPOSTFIX) {
+        int hit = pol_ends_with(filter, k, b->data, 0, len);
+        return op == OP_NPOSTFIX ? !hit : hit;
+    }
     k->filter = filter;
     k->prefixlen = 32 + 8 * len;
-    if (op == OP_POSTFIX || op == OP_NPOSTFIX) {
-        for (u32 i = 0; i < POL_MAX_STR; i++) {
-            if (i >= len)
-                break;
-            u32 j = len - 1 - i;
-            if (j >= POL_MAX_STR)
-                break;
-            k->data[i] = b->data[j];
-        }
-    } else {
-        __builtin_memcpy(k->data, b->data, POL_MAX_STR);
-    }
+    __builtin_memcpy(k->data, b->data, POL_MAX_STR);
     u32 *stored = pol_strs.lookup(k);
     int hit = stored != 0;
     if (op == OP_EQ || op == OP_NEQ)
         hit = stored && *stored == len;
-    return (op == OP_NEQ || op == OP_NPREFIX || op == OP_NPOSTFIX) ? !hit : hit;
+    return (op == OP_NEQ || op == OP_NPREFIX) ? !hit : hit;
 }
 #else
 static __always_inline int pol_bin_op(u32 filter, int op) { return 0; }

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import pty
+import re
 import signal
 import subprocess
 import sys
@@ -88,6 +89,10 @@ def error_of(path: Path) -> str:
     ("kprobes:\n- call: sys_openat\n  syscall: true\n  selectors:\n  - matchActions:\n"
      "    - {action: Override, argError: -1}\n", "spec.kprobes[0].selectors[0].matchActions",
      "Override"),
+    ("kprobes:\n- call: sys_openat\n  syscall: true\n  args:\n  - {index: 1, type: string}\n"
+     "  selectors:\n  - matchArgs:\n    - {index: 1, operator: Postfix, values: [" +
+     ",".join("/" + "x" * i for i in range(1, 10)) + "]}\n",
+     "spec.kprobes[0].selectors[0].matchArgs[0].values", "Postfix values of 9 different lengths; at most 8"),
 ])
 def test_invalid_policies_get_one_line_naming_the_field(tmp_path, spec, where, why):
     msg = error_of(policy(tmp_path, spec))
@@ -256,6 +261,57 @@ def test_only_the_given_pid_and_its_children(tmp_path, workload):
     lines = run.stop()
     assert [ln.split()[2] for ln in lines] == [f"{child}/{child}", f"{traced.pid}/{traced.pid}"], lines
     assert '"/tmp/b/marker-file"' in lines[0] and '"/tmp/c/marker-file"' in lines[1]
+
+
+def test_postfix_and_notpostfix_with_values_of_several_lengths(tmp_path, workload):
+    """Each value is an end of its own length: a longer or a shorter end that merely contains
+    one, or a string shorter than every value, does not match."""
+    w = workload()
+    ends = [".conf", "/secret.key", "_x"]
+    p = policy(tmp_path, f"""\
+        kprobes:
+        - call: sys_openat
+          syscall: true
+          args:
+          - {{index: 1, type: string}}
+          selectors:
+          - matchArgs:
+            - {{index: 1, operator: Postfix, values: {json.dumps(ends)}}}
+            - {{index: 1, operator: NotPostfix, values: ["/skip.conf"]}}
+        """)
+    run = Run(tmp_path, p, "--pid", str(w.pid))
+    for name in ("a.conf", "a.conf.bak", "secret.key", "notsecret.key", "y_x", "x", "skip.conf", "end"):
+        w.do(f"open /tmp/pf/{name}")
+    run.wait_for("/tmp/pf/y_x")
+    time.sleep(0.3)
+    lines = run.stop()
+    got = [re.search(r'"/tmp/pf/([^"]+)"', ln).group(1) for ln in lines]
+    assert got == ["a.conf", "secret.key", "y_x"], lines
+
+
+@pytest.mark.parametrize("op, seen", [("Postfix", True), ("NotPostfix", False)])
+def test_match_binaries_by_the_end_of_the_path(op, seen, tmp_path, workload):
+    """The workload's executable (running before the start: read from procfs) by its end."""
+    w = workload()
+    exe = os.path.realpath(f"/proc/{w.pid}/exe")
+    p = policy(tmp_path, f"""\
+        kprobes:
+        - call: sys_openat
+          syscall: true
+          args:
+          - {{index: 1, type: string}}
+          selectors:
+          - matchBinaries:
+            - {{operator: {op}, values: ["/{os.path.basename(exe)}", "/no-such-binary-name"]}}
+        """)
+    run = Run(tmp_path, p, "--pid", str(w.pid))
+    w.do("open /tmp/by-binary")
+    if seen:
+        run.wait_for("/tmp/by-binary")
+    else:
+        time.sleep(1)
+    lines = run.stop()
+    assert any('"/tmp/by-binary"' in ln for ln in lines) == seen, lines
 
 
 def test_sigkill_action_kills_in_the_kernel(tmp_path, workload):

@@ -47,6 +47,7 @@ def global_defines(plan: Plan) -> dict[str, int | str]:
         "POL_BINARIES": int(plan.binaries),
         "POL_NFOLLOW": len(plan.follow),
         "POL_FORK_CHILD_OFF": plan.fork_child_off,
+        "POL_MAX_SUFFIXES": T.POL_MAX_SUFFIXES,
     }
     d.update(plan.btf)
     return d

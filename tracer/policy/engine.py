@@ -63,6 +63,13 @@ class PolicyEngine:
             k.filter = fid
             ct.memmove(ct.addressof(k) + type(k).data.offset, data, len(data))
             strs[k] = ct.c_uint32(len(data))
+        sufs = b["pol_sufs"]
+        for fid, lengths in p.suffixes.items():
+            v = sufs.Leaf()
+            v.n = len(lengths)
+            for i, n in enumerate(lengths):
+                v.len[i] = n
+            sufs[ct.c_uint32(fid)] = v
         addrs = b["pol_addrs"]
         for fid, raw, bits in p.addrs:
             k = addrs.Key()

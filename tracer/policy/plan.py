@@ -63,6 +63,7 @@ class Plan:
     hooks: list[HookPlan]
     nums: list[tuple[int, int]] = field(default_factory=list)             # (filter, value)
     strs: list[tuple[int, bytes]] = field(default_factory=list)           # (filter, bytes)
+    suffixes: dict[int, list[int]] = field(default_factory=dict)          # Postfix filter -> lengths
     addrs: list[tuple[int, bytes, int]] = field(default_factory=list)     # (filter, addr16, bits)
     follow: list[int] = field(default_factory=list)                       # matchPIDs followForks ids
     binaries: bool = False
@@ -460,7 +461,7 @@ class _Builder:
             if b:
                 self.plan.binaries = True
                 self.add_strings(d[p + "BIN_ID"], binary_aliases(b.values),
-                                 b.operator in ("Postfix", "NotPostfix"))
+                                 b.operator in ("Postfix", "NotPostfix"), f"{w}.matchBinaries.values")
             d[p + "NNS"] = len(sel.namespaces)
             for i in range(3):
                 n = sel.namespaces[i] if i < len(sel.namespaces) else None
@@ -521,12 +522,21 @@ class _Builder:
                 err = e
         raise self.fail(f"{n.path}.values", f"host_ns: cannot read /proc/1/ns/{ns} ({err.strerror})")
 
-    def add_strings(self, fid: int, values: list, reverse: bool) -> None:
+    def add_strings(self, fid: int, values: list, postfix: bool, where: str) -> None:
+        """A filter's strings, each stored as given: a Postfix filter also keeps the lengths
+        of its values, the ends the BPF side reads (bpf/policy.h pol_ends_with)."""
+        lengths = set()
         for v in values:
             b = str(v).encode()
             if len(b) > schema.MAX_STR:
-                raise self.fail("matchArgs", f"value '{v}' is longer than {schema.MAX_STR} bytes")
-            self.plan.strs.append((fid, b[::-1] if reverse else b))
+                raise self.fail(where, f"value '{v}' is longer than {schema.MAX_STR} bytes")
+            self.plan.strs.append((fid, b))
+            lengths.add(len(b))
+        if postfix:
+            if len(lengths) > T.POL_MAX_SUFFIXES:
+                raise self.fail(where, f"Postfix values of {len(lengths)} different lengths; at most"
+                                f" {T.POL_MAX_SUFFIXES}: split them between selectors")
+            self.plan.suffixes[fid] = sorted(lengths)
 
     def arg_filter(self, hp: HookPlan, p: str, f: schema.Filter | None, ret: bool) -> None:
         d = hp.defines
@@ -555,7 +565,7 @@ class _Builder:
         d[p + "ID"], d[p + "OP"], d[p + "KIND"], d[p + "SIGNED"], d[p + "SLOT"] = (
             fid, T.OPS[op], kind, int(signed), slot)
         if kind == 2:
-            self.add_strings(fid, f.values, op in ("Postfix", "NotPostfix"))
+            self.add_strings(fid, f.values, op in ("Postfix", "NotPostfix"), f"{f.path}.values")
         elif kind == 3:
             self.sock_values(fid, op, f)
         elif op in ("GT", "LT", "Mask"):

@@ -35,6 +35,7 @@ RET_SLOT = 255
 
 # the BPF side's layout limits (bpf/policy.h)
 POL_MAX_HOOKS = 64
+POL_MAX_SUFFIXES = 8
 OFF_MAX = 16383
 HELD = 8192
 SCRATCH = 32768
