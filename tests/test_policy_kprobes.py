@@ -186,3 +186,35 @@ def test_sigkill_from_a_kprobe(tmp_path, workload):
     run.wait_for("kill-me")
     lines = run.stop()
     assert len(lines) == 1 and lines[0].endswith("/kill-me\") [Sigkill]"), lines
+
+
+def test_override_changes_the_return_value_or_is_refused_with_the_reason(tmp_path):
+    """Where the kernel allows error injection into openat, the call fails with the given error;
+    where it offers none (Debian's kernels), the policy is refused before anything is attached,
+    with the reason."""
+    from test_policy import error_of
+
+    from tracer.policy.plan import ERROR_INJECTION_LIST
+
+    p = policy(tmp_path, """\
+        kprobes:
+        - call: __x64_sys_openat
+          syscall: false
+          selectors:
+          - matchActions:
+            - {action: Override, argError: -13}
+        """)
+    try:
+        allowed = ERROR_INJECTION_LIST.read_text()
+    except OSError:
+        msg = error_of(p)
+        assert "Override: this kernel offers no error injection" in msg, msg
+        return
+    if "__x64_sys_openat" not in allowed.split():
+        assert "does not allow error injection into '__x64_sys_openat'" in error_of(p)
+        return
+    child = Child("cat /etc/hostname")
+    run = Run(tmp_path, p, "--pid", str(child.pid))
+    assert child.go() != 0  # cat could not open the file: EACCES from the override
+    run.wait_for("[Override]")
+    assert all(ln.endswith("[Override]") for ln in run.stop())

@@ -20,6 +20,7 @@ from tracer.policy import types as T
 from tracer.policy.schema import PolicyError
 
 FEW = 8  # syscalls a hook catches by their own tracepoints; more: the raw sys_enter one
+ERROR_INJECTION_LIST = Path("/sys/kernel/debug/error_injection/list")
 
 
 @dataclass
@@ -133,13 +134,14 @@ class Kernel:
             self._funcs = found
         return self._funcs
 
-    def error_injectable(self) -> set[str]:
-        for p in (Path("/sys/kernel/debug/error_injection/list"),):
-            try:
-                return {ln.split()[0] for ln in p.read_text().splitlines() if ln.strip()}
-            except OSError:
-                pass
-        return set()
+    def error_injectable(self) -> set[str] | None:
+        """The functions the kernel lets a BPF program override; None: it tells of none (built
+        without CONFIG_FUNCTION_ERROR_INJECTION, or debugfs is not mounted)."""
+        try:
+            text = ERROR_INJECTION_LIST.read_text()
+        except OSError:
+            return None
+        return {ln.split()[0] for ln in text.splitlines() if ln.strip()}
 
 
 def kernel_of(caps: object) -> Kernel:
@@ -504,9 +506,14 @@ class _Builder:
                             " through a kprobe; " + ("this kernel has no kprobes, so it cannot"
                                                      if not self.k.kprobes else
                                                      "use it on a kprobe with syscall: false"))
-        if hp.title not in self.k.error_injectable():
+        allowed = self.k.error_injectable()
+        if allowed is None:
+            raise self.fail(f"{where}.matchActions", f"Override: this kernel offers no error injection"
+                            f" (no {ERROR_INJECTION_LIST}: built without CONFIG_FUNCTION_ERROR_INJECTION"
+                            " and CONFIG_BPF_KPROBE_OVERRIDE, or debugfs not mounted); use Sigkill")
+        if hp.title not in allowed:
             raise self.fail(f"{where}.matchActions", f"Override: the kernel does not allow error"
-                            f" injection into '{hp.title}' (not in /sys/kernel/debug/error_injection/list)")
+                            f" injection into '{hp.title}' (not in {ERROR_INJECTION_LIST})")
         hp.override = True
 
     def ns_inum(self, n: schema.NsFilter, v: str) -> int:
