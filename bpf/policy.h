@@ -429,12 +429,27 @@ static __always_inline s64 pol_ret(void *ctx, int kind)
 }
 
 #ifdef OFF_PATH_DENTRY
-/* The names of a path's directories from the file up to the root, each NUL-terminated,
- * crossing mount points (Python joins them in reverse). */
+/* A path is built from the file up to the root, each name written before the last: it is
+ * assembled from the end of this buffer, then copied into the event as "/a/b/c", the form
+ * filters compare and lines show. */
+#define POL_PATH_BUF 4096
+struct pol_path_buf {
+    char path[POL_PATH_BUF + POL_NAME_MAX + 1];
+    char name[POL_NAME_MAX + 1];
+};
+BPF_PERCPU_ARRAY(pol_pathbuf, struct pol_path_buf, 1);
+
+/* The path (an 8-byte `prefix` first with has_prefix: an fd's number), crossing mount points;
+ * a path deeper than POL_PATH_DEPTH names, or longer than the buffer or the event's room, keeps
+ * its end and is marked truncated. */
 static __always_inline void pol_path_names(char *ev, struct pol_state *st, u8 slot, u8 type,
                                            u64 pathp, u64 prefix, int has_prefix, u32 end,
                                            u32 region)
 {
+    u32 zero = 0;
+    struct pol_path_buf *b = pol_pathbuf.lookup(&zero);
+    if (!b)
+        return;
     u32 d = pol_blob(ev, st, slot, type, end);
     if (!d || d > POL_OFF_MAX)
         return;
@@ -447,6 +462,7 @@ static __always_inline void pol_path_names(char *ev, struct pol_state *st, u8 sl
     u64 vfsmnt = pol_kptr(pathp, OFF_PATH_MNT);
     u64 mnt = vfsmnt - OFF_MOUNT_MNT;
     u8 trunc = 1;
+    u32 pos = POL_PATH_BUF;     /* the path so far is path[pos..POL_PATH_BUF) */
     for (int i = 0; i < POL_PATH_DEPTH; i++) {
         if (!dentry)
             break;
@@ -463,17 +479,40 @@ static __always_inline void pol_path_names(char *ev, struct pol_state *st, u8 sl
             vfsmnt = mnt + OFF_MOUNT_MNT;
             continue;
         }
-        u32 at = d + len;
-        if (at > region - POL_NAME_MAX - 1 || at > SCRATCH - POL_EV_AT - POL_NAME_MAX - 1)
+        int n = bpf_probe_read_kernel_str(b->name, sizeof(b->name),
+                                          (void *)pol_kptr(dentry, OFF_DENTRY_NAME));
+        if (n <= 1)
             break;
-        int n = bpf_probe_read_kernel_str(ev + at, POL_NAME_MAX + 1, (void *)pol_kptr(dentry,
-                                          OFF_DENTRY_NAME));
-        if (n <= 0)
-            break;
-        len += n;
+        u32 l = (u32)(n - 1) & POL_NAME_MAX;
+        if (l + 1 > pos)
+            break;              /* the buffer is full: what is there is the path's end */
+        pos -= l;
+        pos &= POL_PATH_BUF - 1;
+        bpf_probe_read_kernel(b->path + pos, l, b->name);
+        pos = (pos - 1) & (POL_PATH_BUF - 1);
+        b->path[pos] = '/';
         dentry = parent;
     }
-    pol_close(ev, st, slot, d, len, trunc);
+    if (pos == POL_PATH_BUF) {  /* the root itself */
+        pos = POL_PATH_BUF - 1;
+        b->path[pos] = '/';
+    }
+    u32 n = POL_PATH_BUF - pos;
+    u32 at = d + len;
+    u32 room = 0;
+    if (at < region && at < SCRATCH - POL_EV_AT)
+        room = (region < SCRATCH - POL_EV_AT ? region : SCRATCH - POL_EV_AT) - at;
+    if (n > room) {
+        pos += n - room;        /* keep the end: the file's own name */
+        n = room;
+        trunc = 1;
+    }
+    n &= POL_PATH_BUF - 1 | POL_PATH_BUF;
+    pos &= POL_PATH_BUF - 1 | POL_PATH_BUF;
+    POL_BOUND(at);
+    if (n && pos + n <= POL_PATH_BUF)
+        bpf_probe_read_kernel(ev + at, n, b->path + pos);
+    pol_close(ev, st, slot, d, len + n, trunc);
 }
 #endif
 

@@ -8,9 +8,11 @@ import json
 import os
 import pty
 import re
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 from pathlib import Path
@@ -350,12 +352,25 @@ def test_fd_and_numbers_with_gt_and_notequal(tmp_path, workload):
           - matchArgs:
             - {index: 0, operator: GT, values: [2]}
         """)
-    run = Run(tmp_path, p, "--pid", str(w.pid))
-    w.do("open /etc/hostname")
-    run.wait_for("hostname")
-    lines = run.stop()
+    # a file on another mount (/dev/shm), and one deeper than the 16 names a path shows
+    shm = Path(tempfile.mkdtemp(dir="/dev/shm", prefix="tracer-test-"))
+    try:
+        (shm / "f").write_text("")
+        deep = shm.joinpath(*["d"] * 20, "leaf")
+        deep.parent.mkdir(parents=True)
+        deep.write_text("")
+        run = Run(tmp_path, p, "--pid", str(w.pid))
+        w.do("open /etc/hostname")
+        w.do(f"open {shm}/f")
+        w.do(f"open {deep}")
+        run.wait_for("leaf")
+        lines = run.stop()
+    finally:
+        shutil.rmtree(shm)
     # close() sees the fd still open: its file's path is read through the task's fd table (BTF)
     assert any(ln.endswith(">)") and "sys_close(fd=" in ln and "</etc/hostname>" in ln for ln in lines), lines
+    assert any(f"<{shm}/f>" in ln for ln in lines), lines
+    assert any("<.../" + "d/" * 15 + "leaf>" in ln for ln in lines), lines
 
 
 def test_uprobe_bash_readline_with_return_string(tmp_path):

@@ -39,9 +39,8 @@ def _signed(v: int, size: int, signed: bool) -> int:
 
 
 def _path(data: bytes, trunc: bool) -> str:
-    """Directory names from the file up to the root -> "/a/b/c"."""
-    parts = [p.decode("utf-8", "backslashreplace") for p in data.split(b"\0") if p and p != b"/"]
-    return ("..." if trunc else "") + "/" + "/".join(reversed(parts))
+    """A path as the kernel side built it ("/a/b/c"); a truncated one keeps its end."""
+    return ("..." if trunc else "") + data.decode("utf-8", "backslashreplace")
 
 
 def _addr(raw: bytes, family: int) -> str:
