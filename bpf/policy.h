@@ -755,10 +755,29 @@ static __always_inline int pol_arg_op(u32 filter, int op, int kind, int is_signe
     return 0;
 }
 
-/* matchPIDs: In/NotIn a set (followForks: the set grows with forks, see pol_fork). */
-static __always_inline int pol_pid_op(u32 filter, int not)
+#ifdef OFF_PID_NUMBERS
+/* The current process's PID as its own PID namespace sees it: its group leader's struct pid
+ * holds one number per namespace level, the deepest (its own) last. */
+static __always_inline u32 pol_ns_tgid(void)
 {
-    u32 tgid = bpf_get_current_pid_tgid() >> 32;
+    u64 leader = pol_kptr(bpf_get_current_task(), OFF_TASK_GROUP_LEADER);
+    u64 pid = pol_kptr(leader, OFF_TASK_THREAD_PID);
+    u32 level = 0, nr = 0;
+    if (!pid || bpf_probe_read_kernel(&level, 4, (void *)(pid + OFF_PID_LEVEL)))
+        return 0;
+    /* struct upid { int nr; struct pid_namespace *ns; }: 16 bytes */
+    bpf_probe_read_kernel(&nr, 4, (void *)(pid + OFF_PID_NUMBERS + 16 * (u64)(level & 63)));
+    return nr;
+}
+#else
+static __always_inline u32 pol_ns_tgid(void) { return 0; }
+#endif
+
+/* matchPIDs: In/NotIn a set (followForks: the set grows with forks, see pol_fork); `ns`: the
+ * set holds PIDs inside the process's own PID namespace (isNamespacePID). */
+static __always_inline int pol_pid_op(u32 filter, int not, int ns)
+{
+    u32 tgid = ns ? pol_ns_tgid() : bpf_get_current_pid_tgid() >> 32;
     int in = pol_num_in(filter, tgid);
     return not ? !in : in;
 }

@@ -98,7 +98,8 @@ static __always_inline void FN(pol_capture)(void *ctx, char *ev, struct pol_stat
 #define RETF(s, f)                                                                       \
     (S##s##_NRETF <= f || pol_arg_op(S##s##_R##f##_ID, S##s##_R##f##_OP, S##s##_R##f##_KIND, \
                                      S##s##_R##f##_SIGNED, S##s##_R##f##_VAL, ev, st, 5))
-#define PIDF(s, p) (S##s##_NPID <= p || pol_pid_op(S##s##_P##p##_ID, S##s##_P##p##_NOT))
+#define PIDF(s, p) (S##s##_NPID <= p || pol_pid_op(S##s##_P##p##_ID, S##s##_P##p##_NOT, \
+                                                  S##s##_P##p##_NS))
 #define NSF(s, k)                                                                        \
     (S##s##_NNS <= k || (pol_num_in(S##s##_N##k##_ID, pol_ns_inum(S##s##_N##k##_WHICH))  \
                          != S##s##_N##k##_NOT))

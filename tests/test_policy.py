@@ -316,6 +316,34 @@ def test_match_binaries_by_the_end_of_the_path(op, seen, tmp_path, workload):
     assert any('"/tmp/by-binary"' in ln for ln in lines) == seen, lines
 
 
+@pytest.mark.parametrize("op, seen", [("In", "in-ns"), ("NotIn", "on-host")])
+def test_match_pids_inside_their_pid_namespace(op, seen, tmp_path):
+    """isNamespacePID: PID 1 is a namespace's first process, not the host's init."""
+    # one file opened by a process of the host's PID namespace, another by PID 1 of a new one
+    sh = subprocess.Popen(["sh", "-c", f"read go; cat {tmp_path}/on-host;"
+                           f" unshare --pid --fork sh -c 'exec cat {tmp_path}/in-ns'"],
+                          stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                          text=True)
+    p = policy(tmp_path, f"""\
+        kprobes:
+        - call: sys_openat
+          syscall: true
+          args:
+          - {{index: 1, type: string}}
+          selectors:
+          - matchPIDs:
+            - {{operator: {op}, values: [1], isNamespacePID: true}}
+            matchArgs:
+            - {{index: 1, operator: Prefix, values: ["{tmp_path}/"]}}
+        """)
+    run = Run(tmp_path, p, "--pid", str(sh.pid))
+    sh.communicate("go\n", timeout=bound(20))
+    run.wait_for("in-ns" if op == "In" else "on-host")
+    time.sleep(0.5)
+    lines = run.stop()
+    assert len(lines) == 1 and f'"{tmp_path}/{seen}"' in lines[0] and " cat " in lines[0], lines
+
+
 def test_sigkill_action_kills_in_the_kernel(tmp_path, workload):
     w = workload()
     p = policy(tmp_path, """\

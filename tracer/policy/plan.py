@@ -443,6 +443,7 @@ class _Builder:
                 pf = sel.pids[i] if i < len(sel.pids) else None
                 fid = self.fid() if pf else 0
                 d[f"{p}P{i}_ID"], d[f"{p}P{i}_NOT"] = fid, int(bool(pf and pf.operator == "NotIn"))
+                d[f"{p}P{i}_NS"] = int(bool(pf and pf.namespace_pid))
                 if pf:
                     self.plan.nums += [(fid, v) for v in pf.values]
                     if pf.follow_forks:
@@ -661,8 +662,8 @@ def make(policy: schema.Policy, kernel: Kernel, resolve_btf: bool = True) -> Pla
     plan = _Builder(policy, kernel).build()
     needs_btf = any(ap.code in (9, 13, 14, 15, 17, 18, 19) for hp in plan.hooks for ap in hp.args) or \
         any(hp.ret_code in (13, 17, 19) for hp in plan.hooks) or \
-        any(hp.defines.get(f"S{s}_NNS") or hp.defines.get(f"S{s}_CAP") for hp in plan.hooks
-            for s in range(schema.MAX_SELECTORS))
+        any(hp.defines.get(f"S{s}_NNS") or hp.defines.get(f"S{s}_CAP") or hp.defines.get(f"S{s}_P0_NS")
+            or hp.defines.get(f"S{s}_P1_NS") for hp in plan.hooks for s in range(schema.MAX_SELECTORS))
     if needs_btf and resolve_btf:
         from tracer.policy import offsets
 

@@ -69,6 +69,7 @@ class PidFilter:
     operator: str
     values: list[int]
     follow_forks: bool = False
+    namespace_pid: bool = False  # the values are PIDs as the process's own PID namespace sees them
 
 
 @dataclass
@@ -299,13 +300,13 @@ def _selector(c: _Ctx, node: Any, where: str) -> Selector:
         c.mapping(p, w, {"operator": str, "values": list, "followForks": bool, "isNamespacePID": bool},
                   ("operator", "values"))
         op = c.choice(p["operator"], f"{w}.operator", ("In", "NotIn"))
-        if p.get("isNamespacePID"):
-            raise c.fail(f"{w}.isNamespacePID", "PIDs inside a PID namespace are not supported;"
-                         " give host PIDs (isNamespacePID: false)")
+        if p.get("isNamespacePID") and p.get("followForks"):
+            raise c.fail(f"{w}.followForks", "cannot follow forks of PIDs given inside their PID"
+                         " namespace (isNamespacePID: true); give one or the other")
         vals = _values(c, p["values"], f"{w}.values")
         if not vals or not all(isinstance(v, int) and v > 0 for v in vals):
             raise c.fail(f"{w}.values", "must be a list of positive PIDs")
-        sel.pids.append(PidFilter(op, vals, p.get("followForks", False)))
+        sel.pids.append(PidFilter(op, vals, p.get("followForks", False), p.get("isNamespacePID", False)))
     sel.args = _filters(c, node.get("matchArgs"), f"{where}.matchArgs")
     sel.return_args = _filters(c, node.get("matchReturnArgs"), f"{where}.matchReturnArgs")
     for i, b in enumerate(c.seq(node.get("matchBinaries"), f"{where}.matchBinaries", 1)):
