@@ -95,6 +95,9 @@ def error_of(path: Path) -> str:
      "  selectors:\n  - matchArgs:\n    - {index: 1, operator: Postfix, values: [" +
      ",".join("/" + "x" * i for i in range(1, 10)) + "]}\n",
      "spec.kprobes[0].selectors[0].matchArgs[0].values", "Postfix values of 9 different lengths; at most 8"),
+    ("kprobes:\n- call: sys_openat\n  syscall: true\n  selectors:\n  - matchPIDs:\n"
+     "    - {operator: In, values: [1], isNamespacePID: true, followForks: true}\n",
+     "spec.kprobes[0].selectors[0].matchPIDs[0].followForks", "cannot follow forks of PIDs given inside"),
 ])
 def test_invalid_policies_get_one_line_naming_the_field(tmp_path, spec, where, why):
     msg = error_of(policy(tmp_path, spec))
