@@ -24,7 +24,7 @@
 #include "generated.h"
 
 #ifndef SNAP
-#define SNAP 256            /* bytes of each packet copied for the capture file */
+#define SNAP 256            /* bytes of each packet copied for the capture file (a power of two) */
 #endif
 #define DIR_OUT 0           /* leaving the target */
 #define DIR_IN 1            /* entering the target */
@@ -190,11 +190,16 @@ static __always_inline void emit(struct __sk_buff *skb, u8 dir, u8 where, struct
         __builtin_memset(p->comm, 0, sizeof(p->comm));
     }
     u32 n = skb->len;
-    if (n > SNAP)
-        n = SNAP;
     p->caplen = 0;
-    if (n > 0 && bpf_skb_load_bytes(skb, 0, p->data, n) == 0)
-        p->caplen = n;
+    if (n > 0) {
+        if (n > SNAP)
+            n = SNAP;
+        /* the same 1..SNAP (a power of two), in a form older verifiers bound from below too:
+         * they refuse a size that may be zero */
+        n = ((n - 1) & (SNAP - 1)) + 1;
+        if (bpf_skb_load_bytes(skb, 0, p->data, n) == 0)
+            p->caplen = n;
+    }
     events.ringbuf_submit(p, 0);
 }
 
