@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from typing import Iterator
 
 from tracer import paths
+from tracer.syscalls import desc
 
-SYS_PIDFD_OPEN = 434
-SYS_PIDFD_GETFD = 438
+SYS_PIDFD_GETFD = desc.by_name()["pidfd_getfd"].nr  # os has no pidfd_getfd (Python 3.11)
 SO_COOKIE = 57
 
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -81,8 +81,9 @@ def _held_by(pid: int) -> Iterator[Held]:
     fds = _socket_fds(pid)
     if not fds:
         return
-    pidfd = _libc.syscall(SYS_PIDFD_OPEN, pid, 0)
-    if pidfd < 0:
+    try:
+        pidfd = os.pidfd_open(pid)
+    except OSError:
         return  # gone, or a kernel without pidfd_open
     comm = _comm(pid)
     try:
