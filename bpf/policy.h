@@ -672,6 +672,27 @@ static __always_inline int pol_ends_with(u32 filter, struct pol_str_key *k, char
     return 0;
 }
 
+/* Equal, NotEqual, Prefix or NotPrefix of a `len`-byte string whose first `n` bytes the caller
+ * put in k->data: one LPM lookup (Equal also wants the entry's length to be the string's). */
+static __always_inline int pol_head_op(u32 filter, int op, struct pol_str_key *k, u32 n, u32 len)
+{
+    k->filter = filter;
+    k->prefixlen = 32 + 8 * n;
+    u32 *stored = pol_strs.lookup(k);
+    int hit = stored != 0;
+    if (op == OP_EQ || op == OP_NEQ)
+        hit = stored && *stored == len;
+    return (op == OP_NEQ || op == OP_NPREFIX) ? !hit : hit;
+}
+
+/* Postfix or NotPostfix of the `len` bytes at src[base..]. */
+static __always_inline int pol_tail_op(u32 filter, int op, struct pol_str_key *k, char *src,
+                                       u32 base, u32 len)
+{
+    int hit = pol_ends_with(filter, k, src, base, len);
+    return op == OP_NPOSTFIX ? !hit : hit;
+}
+
 /* The string at ev[off..off+len) against the filter's LPM entries. */
 static __always_inline int pol_str_op(u32 filter, int op, char *ev, u32 off, u32 len)
 {
@@ -679,20 +700,12 @@ static __always_inline int pol_str_op(u32 filter, int op, char *ev, u32 off, u32
     struct pol_str_key *k = pol_key.lookup(&zero);
     if (!k)
         return 0;
-    if (op == OP_POSTFIX || op == OP_NPOSTFIX) {
-        int hit = pol_ends_with(filter, k, ev, off, len);
-        return op == OP_NPOSTFIX ? !hit : hit;
-    }
+    if (op == OP_POSTFIX || op == OP_NPOSTFIX)
+        return pol_tail_op(filter, op, k, ev, off, len);
     u32 n = len > POL_MAX_STR ? POL_MAX_STR : len;
-    k->filter = filter;
-    k->prefixlen = 32 + 8 * n;
     POL_BOUND(off);
     bpf_probe_read_kernel(k->data, n & 0xff, ev + off);
-    u32 *stored = pol_strs.lookup(k);
-    int hit = stored != 0;
-    if (op == OP_EQ || op == OP_NEQ)
-        hit = stored && *stored == len;
-    return (op == OP_NEQ || op == OP_NPREFIX) ? !hit : hit;
+    return pol_head_op(filter, op, k, n, len);
 }
 
 static __always_inline int pol_addr_in(u32 filter, u8 *addr, int v6)
@@ -796,18 +809,10 @@ static __always_inline int pol_bin_op(u32 filter, int op)
     u32 len = b->prefixlen;  /* pol_bin keeps the length in prefixlen */
     if (len > POL_MAX_STR)
         len = POL_MAX_STR;
-    if (op == OP_POSTFIX || op == OP_NPOSTFIX) {
-        int hit = pol_ends_with(filter, k, b->data, 0, len);
-        return op == OP_NPOSTFIX ? !hit : hit;
-    }
-    k->filter = filter;
-    k->prefixlen = 32 + 8 * len;
+    if (op == OP_POSTFIX || op == OP_NPOSTFIX)
+        return pol_tail_op(filter, op, k, b->data, 0, len);
     __builtin_memcpy(k->data, b->data, POL_MAX_STR);
-    u32 *stored = pol_strs.lookup(k);
-    int hit = stored != 0;
-    if (op == OP_EQ || op == OP_NEQ)
-        hit = stored && *stored == len;
-    return (op == OP_NEQ || op == OP_NPREFIX) ? !hit : hit;
+    return pol_head_op(filter, op, k, len, len);
 }
 #else
 static __always_inline int pol_bin_op(u32 filter, int op) { return 0; }
