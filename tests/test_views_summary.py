@@ -161,3 +161,32 @@ def test_an_untraced_process_is_never_counted_under_the_task_cached_while_attach
             p.wait()
     assert "getppid" in got
     assert "getuid" not in got, got["getuid"]
+
+
+def test_processes_taking_turns_on_one_cpu_keep_exact_counts(tmp_path):
+    """Two counted processes making the same syscall on one CPU take that CPU's row from each
+    other at every task switch: each takeover moves the row's figures into the per-process
+    entry, and no call may be lost or counted twice on the way."""
+    from tracer.syscalls import table
+
+    exe = tmp_path / "getppid"
+    subprocess.run(["gcc", "-O2", "-o", str(exe), str(ROOT / "bench/getppid.c")], check=True)
+    cpu = str(max(os.sched_getaffinity(0)))
+    calls = 300_000
+    procs = [subprocess.Popen(["taskset", "-c", cpu, str(exe), str(calls)], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, env={**os.environ, "WAIT": "1"}) for _ in range(2)]
+    s = summary.Summary(table.load(Path("/sys/kernel/tracing")), ["getppid"], follow=False)
+    try:
+        s.start([p.pid for p in procs])
+        for p in procs:
+            p.stdin.write(b"g")
+            p.stdin.flush()
+        for p in procs:
+            p.communicate(timeout=60)
+        s.detach()
+        got = {pid: rows["getppid"].calls for (pid, _), rows in s.read().items()}
+        moved = {k.tgid for k, per_cpu in s.bpf["stats"].items() if any(v.calls for v in per_cpu)}
+    finally:
+        s.close()
+    assert got == {p.pid: calls for p in procs}
+    assert moved == {p.pid for p in procs}, "the processes never took the row from each other"

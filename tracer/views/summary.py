@@ -77,11 +77,12 @@ class Summary:
     """Loads bpf/summary.c, marks the traced PIDs, reads the per-CPU counters."""
 
     def __init__(self, table: SyscallTable, syscalls: list[str] | None, follow: bool = True,
-                 floor: bool = False) -> None:
+                 floor: bool = False, clock: bool = True) -> None:
         self.table = table
         self.syscalls = syscalls
         self.follow = follow
         self.floor = floor  # programs that return at once: the cost floor (bench/run.py)
+        self.clock = clock  # False: no latencies, what the clock costs (bench/run.py)
         self.bpf = None
         self.gen = 0  # config's CFG_GEN
 
@@ -89,7 +90,8 @@ class Summary:
         """Count `pids` (and their children when following forks), and every process of the
         cgroups `cgroups` (a container's, by cgroup v2 id)."""
         flags = [f"-DMAX_CPUS={possible_cpus()}"] + (["-DTASK_STORAGE"] if btf.task_storage() else [])
-        self.bpf = bpfc.build(bpfc.source("summary.c"), flags + (["-DTRACER_FLOOR"] if self.floor else []))
+        flags += (["-DTRACER_FLOOR"] if self.floor else []) + ([] if self.clock else ["-DTRACER_NO_CLOCK"])
+        self.bpf = bpfc.build(bpfc.source("summary.c"), flags)
         try:
             wanted = self.bpf["wanted"]
             nrs = [self.table.get(n).nr for n in self.syscalls] if self.syscalls else \
@@ -134,25 +136,36 @@ class Summary:
         self.bpf["config"][ct.c_int(CFG_GEN)] = ct.c_uint64(self.gen)
 
     def read(self) -> dict[tuple[int, str], dict[str, Row]]:
-        """(pid, comm) -> syscall name -> figures, summed over CPUs."""
-        by_pid: dict[int, dict[str, Row]] = {}
+        """(pid, comm) -> syscall name -> figures, summed over CPUs: the figures moved into
+        `stats`, then those still in the CPUs' rows (read in this order, a row moved meanwhile
+        is missing from this report and in the next, never counted twice)."""
+        figures: dict[tuple[int, int], Row] = {}
         comms: dict[int, dict[str, int]] = {}  # pid -> comm -> calls made under that name
-        names = {sc.nr: sc.name for sc in self.table}
+
+        def add(tgid: int, nr: int, v: ct.Structure) -> None:
+            if not v.calls:
+                return
+            row = figures.setdefault((tgid, nr), Row())
+            row.calls += v.calls
+            row.errors += v.errors
+            row.ns += v.ns
+            for i in range(24):
+                row.hist[i] += v.hist[i]
+            seen = comms.setdefault(tgid, {})
+            comm = v.comm.decode("utf-8", "replace")
+            seen[comm] = seen.get(comm, 0) + v.calls
+
         for k, per_cpu in self.bpf["stats"].items():
-            row = Row()
-            comm = ""
             for v in per_cpu:
-                row.calls += v.calls
-                row.errors += v.errors
-                row.ns += v.ns
-                for i in range(24):
-                    row.hist[i] += v.hist[i]
-                if not comm and v.comm:
-                    comm = v.comm.decode("utf-8", "replace")
-            if row.calls:
-                by_pid.setdefault(k.tgid, {})[names.get(k.nr, f"syscall_{k.nr}")] = row
-                seen = comms.setdefault(k.tgid, {})
-                seen[comm] = seen.get(comm, 0) + row.calls
+                add(k.tgid, k.nr, v)
+        for nr, per_cpu in self.bpf["rows"].items():
+            for r in per_cpu:
+                if r.tgid:
+                    add(r.tgid, nr.value, r.s)
+        names = {sc.nr: sc.name for sc in self.table}
+        by_pid: dict[int, dict[str, Row]] = {}
+        for (tgid, nr), row in figures.items():
+            by_pid.setdefault(tgid, {})[names.get(nr, f"syscall_{nr}")] = row
         # one table per process, named as it made most of its calls (an exec changes the name)
         return {(pid, max(comms[pid], key=comms[pid].__getitem__)): rows for pid, rows in by_pid.items()}
 
