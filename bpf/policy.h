@@ -14,77 +14,13 @@
 #ifndef TRACER_POLICY_H
 #define TRACER_POLICY_H
 
-#define POL_MAX_HOOKS 64
-#define POL_MAX_STR 240          /* bytes of a string a filter compares (LPM key limit) */
-#define POL_OFF_MAX 16383        /* a blob starts below this offset of the event */
-#define POL_DATA_MAX 12288       /* maxData: the most bytes one argument captures */
-#define POL_HELD 8192            /* event bytes kept between entry and return */
+/* Generated before this file by tracer/policy/codegen.py from tracer/policy/types.py, the one
+ * place they are written: the layout limits (POL_MAX_HOOKS, POL_MAX_STR, POL_OFF_MAX,
+ * POL_DATA_MAX, POL_HELD, POL_RET_SLOT, POL_MAX_SUFFIXES), the argument types (T_INT ...),
+ * the hook kinds (K_TP, K_SYS_TP, K_SYS_KP, K_KPROBE, K_UPROBE), the filter operators
+ * (OP_EQ ...) and the actions (ACT_POST, ACT_SIGNAL, ACT_OVERRIDE). */
 #define POL_PATH_DEPTH 16        /* directory levels a file/path argument shows */
 #define POL_NAME_MAX 255
-#define POL_RET_SLOT 255
-
-/* argument types: keep in sync with tracer/policy/types.py */
-#define T_INT 1
-#define T_UINT32 2
-#define T_INT64 3
-#define T_UINT64 4
-#define T_SIZE_T 5
-#define T_LONG 6
-#define T_SYSCALL64 7
-#define T_CAPABILITY 8
-#define T_FD 9
-#define T_STRING 10
-#define T_CHAR_BUF 11
-#define T_CHAR_IOVEC 12
-#define T_FILE 13
-#define T_PATH 14
-#define T_FILENAME 15
-#define T_SOCKADDR 16
-#define T_SOCK 17
-#define T_SKB 18
-#define T_CRED 19
-#define T_NOP 20
-#define T_INT16 21
-#define T_UINT16 22
-#define T_INT8 23
-#define T_UINT8 24
-
-/* where a hook's arguments come from */
-#define K_TP 1           /* a tracepoint record: arguments are fields at offsets */
-#define K_SYS_TP 2       /* a syscall caught by its (or the raw) sys_enter tracepoint */
-#define K_SYS_KP 3       /* a kprobe on __x64_sys_NAME(struct pt_regs *) */
-#define K_KPROBE 4       /* a kprobe on a kernel function */
-#define K_UPROBE 5       /* a uprobe on a user function */
-
-/* filter operators: keep in sync with tracer/policy/types.py */
-#define OP_EQ 1
-#define OP_NEQ 2
-#define OP_PREFIX 3
-#define OP_NPREFIX 4
-#define OP_POSTFIX 5
-#define OP_NPOSTFIX 6
-#define OP_GT 7
-#define OP_LT 8
-#define OP_MASK 9
-#define OP_SPORT 10
-#define OP_NSPORT 11
-#define OP_DPORT 12
-#define OP_NDPORT 13
-#define OP_SADDR 14
-#define OP_NSADDR 15
-#define OP_DADDR 16
-#define OP_NDADDR 17
-#define OP_PROTOCOL 18
-#define OP_FAMILY 19
-#define OP_SPORTPRIV 20
-#define OP_NSPORTPRIV 21
-#define OP_DPORTPRIV 22
-#define OP_NDPORTPRIV 23
-
-/* actions of the matched selector (pol_event.action) */
-#define ACT_POST 1
-#define ACT_SIGNAL 2
-#define ACT_OVERRIDE 4
 
 #define EVF_RET 1        /* the event carries a return value */
 

@@ -41,13 +41,33 @@ def hook_defines(hp: HookPlan) -> dict[str, int | str]:
     return d
 
 
+def constant_defines() -> dict[str, int | str]:
+    """The numbers bpf/policy.h shares with the planner and the reader: written once, in
+    tracer/policy/types.py and schema.py."""
+    d: dict[str, int | str] = {
+        "POL_MAX_HOOKS": T.POL_MAX_HOOKS,
+        "POL_MAX_SUFFIXES": T.POL_MAX_SUFFIXES,
+        "POL_MAX_STR": schema.MAX_STR,
+        "POL_OFF_MAX": T.OFF_MAX,
+        "POL_DATA_MAX": schema.MAX_DATA,
+        "POL_HELD": T.HELD,
+        "POL_RET_SLOT": T.RET_SLOT,
+        "K_TP": T.K_TP, "K_SYS_TP": T.K_SYS_TP, "K_SYS_KP": T.K_SYS_KP, "K_KPROBE": T.K_KPROBE,
+        "K_UPROBE": T.K_UPROBE,
+        "ACT_POST": T.ACT_POST, "ACT_SIGNAL": T.ACT_SIGNAL, "ACT_OVERRIDE": T.ACT_OVERRIDE,
+    }
+    d.update({f"T_{name.upper()}": code for code, name in T.TYPE_NAMES.items()})
+    d.update({f"OP_{c_name}": code for code, c_name in T.OP_CODES.values()})
+    return d
+
+
 def global_defines(plan: Plan) -> dict[str, int | str]:
     d: dict[str, int | str] = {
+        **constant_defines(),
         "POL_ANY_RET": int(any(hp.ret for hp in plan.hooks)),
         "POL_BINARIES": int(plan.binaries),
         "POL_NFOLLOW": len(plan.follow),
         "POL_FORK_CHILD_OFF": plan.fork_child_off,
-        "POL_MAX_SUFFIXES": T.POL_MAX_SUFFIXES,
     }
     d.update(plan.btf)
     return d

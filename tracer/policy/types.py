@@ -1,4 +1,5 @@
-"""The numbers the BPF side uses for types, kinds and operators (bpf/policy.h mirrors them)."""
+"""The numbers the BPF side uses for types, kinds, operators, actions and its layout limits:
+the one place they are written (tracer/policy/codegen.py makes them bpf/policy.h's #defines)."""
 
 from __future__ import annotations
 
@@ -22,21 +23,32 @@ STRINGLIKE = {10, 11, 12, 13, 14, 15}   # filters compare them as strings
 SOCKETS = {16, 17, 18}
 POINTERS = {10, 11, 12, 13, 14, 15, 16, 17, 18, 19}
 
-K_TP, K_SYS_TP, K_SYS_KP, K_KPROBE, K_UPROBE = 1, 2, 3, 4, 5
+# where a hook's arguments come from
+K_TP = 1        # a tracepoint record: arguments are fields at offsets
+K_SYS_TP = 2    # a syscall caught by its (or the raw) sys_enter tracepoint
+K_SYS_KP = 3    # a kprobe on __x64_sys_NAME(struct pt_regs *)
+K_KPROBE = 4    # a kprobe on a kernel function
+K_UPROBE = 5    # a uprobe on a user function
 
-OPS = {"Equal": 1, "NotEqual": 2, "Prefix": 3, "NotPrefix": 4, "Postfix": 5, "NotPostfix": 6,
-       "GT": 7, "LT": 8, "Mask": 9, "SPort": 10, "NotSPort": 11, "DPort": 12, "NotDPort": 13,
-       "SAddr": 14, "NotSAddr": 15, "DAddr": 16, "NotDAddr": 17, "Protocol": 18, "Family": 19,
-       "SPortPriv": 20, "NotSPortPriv": 21, "DPortPriv": 22, "NotDPortPriv": 23,
-       "InMap": 1, "NotInMap": 2, "In": 1, "NotIn": 2}
+# operator -> (code, its name in C: OP_<name>)
+OP_CODES = {"Equal": (1, "EQ"), "NotEqual": (2, "NEQ"), "Prefix": (3, "PREFIX"),
+            "NotPrefix": (4, "NPREFIX"), "Postfix": (5, "POSTFIX"), "NotPostfix": (6, "NPOSTFIX"),
+            "GT": (7, "GT"), "LT": (8, "LT"), "Mask": (9, "MASK"), "SPort": (10, "SPORT"),
+            "NotSPort": (11, "NSPORT"), "DPort": (12, "DPORT"), "NotDPort": (13, "NDPORT"),
+            "SAddr": (14, "SADDR"), "NotSAddr": (15, "NSADDR"), "DAddr": (16, "DADDR"),
+            "NotDAddr": (17, "NDADDR"), "Protocol": (18, "PROTOCOL"), "Family": (19, "FAMILY"),
+            "SPortPriv": (20, "SPORTPRIV"), "NotSPortPriv": (21, "NSPORTPRIV"),
+            "DPortPriv": (22, "DPORTPRIV"), "NotDPortPriv": (23, "NDPORTPRIV")}
+# set membership (InMap, matchPIDs' In, ...) is Equal / NotEqual against a set of values
+OPS = {**{op: code for op, (code, _) in OP_CODES.items()}, "InMap": 1, "NotInMap": 2, "In": 1, "NotIn": 2}
 
-ACT_POST, ACT_SIGNAL, ACT_OVERRIDE = 1, 2, 4
+ACT_POST, ACT_SIGNAL, ACT_OVERRIDE = 1, 2, 4   # the matched selector's action (pol_event.action)
 RET_SLOT = 255
 
-# the BPF side's layout limits (bpf/policy.h)
-POL_MAX_HOOKS = 64
-POL_MAX_SUFFIXES = 8
-OFF_MAX = 16383
-HELD = 8192
+# the BPF side's layout limits
+POL_MAX_HOOKS = 64      # hook points of one policy
+POL_MAX_SUFFIXES = 8    # different lengths of one filter's Postfix values
+OFF_MAX = 16383         # a blob starts below this offset of the event
+HELD = 8192             # event bytes kept between entry and return
 SCRATCH = 32768
 STATE_SIZE = 48 + 12 + 12 + 8   # struct pol_state
