@@ -657,14 +657,24 @@ class _Builder:
                 self.plan.nums.append((fid, port))
 
 
+# What the BPF side reads through kernel structures, at offsets taken from BTF: arguments and
+# return values of these types, and the selectors on namespaces, capabilities and namespace PIDs.
+BTF_ARGS = {T.TYPE_CODES[n] for n in ("fd", "file", "path", "filename", "sock", "skb", "cred")}
+BTF_RETURNS = {T.TYPE_CODES[n] for n in ("file", "sock", "cred")}
+
+
+def needs_btf(plan: Plan) -> bool:
+    selectors = [sel for hp in plan.hooks for sel in hp.spec.selectors]
+    return any(ap.code in BTF_ARGS for hp in plan.hooks for ap in hp.args) \
+        or any(hp.ret_code in BTF_RETURNS for hp in plan.hooks) \
+        or any(sel.namespaces or sel.capabilities or any(pf.namespace_pid for pf in sel.pids)
+               for sel in selectors)
+
+
 def make(policy: schema.Policy, kernel: Kernel, resolve_btf: bool = True) -> Plan:
     """The plan of `policy` on `kernel`, or a PolicyError naming the field and the reason."""
     plan = _Builder(policy, kernel).build()
-    needs_btf = any(ap.code in (9, 13, 14, 15, 17, 18, 19) for hp in plan.hooks for ap in hp.args) or \
-        any(hp.ret_code in (13, 17, 19) for hp in plan.hooks) or \
-        any(hp.defines.get(f"S{s}_NNS") or hp.defines.get(f"S{s}_CAP") or hp.defines.get(f"S{s}_P0_NS")
-            or hp.defines.get(f"S{s}_P1_NS") for hp in plan.hooks for s in range(schema.MAX_SELECTORS))
-    if needs_btf and resolve_btf:
+    if resolve_btf and needs_btf(plan):
         from tracer.policy import offsets
 
         plan.btf = offsets.offsets()
