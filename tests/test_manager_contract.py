@@ -160,6 +160,24 @@ def test_run_on_a_live_pid_then_sigint(sub, hook, workload, outdir, tmp_path):
     assert leftovers() == []
 
 
+# A policy hook writes only what its policy selects (tests/test_policy.py checks those lines): its
+# smoke run is the load of its programs on this kernel, the announced file and a clean stop.
+@pytest.mark.smoke
+@pytest.mark.parametrize("hook", [h for sub, h in HOOKS if h.startswith("ebpf-policy-")])
+def test_policy_hook_loads_and_stops_cleanly(hook, workload, outdir):
+    w = workload()
+    run = Run("ebpf", hook, f"--pid {w.pid}")
+    path = run.path()
+    assert run.startup < bound(STARTUP), f"path printed after {run.startup:.2f}s"
+    w.do("getppid")
+    rc, out, err, took = run.stop()
+    assert (rc, out, err) == (0, "", ""), (rc, out, err)
+    assert took < bound(2.0)
+    last = path.read_text().splitlines()[-1]
+    assert last.startswith("# ") and "events written" in last and "events lost" in last
+    assert leftovers() == []
+
+
 @pytest.mark.parametrize("sub,hook", HOOKS[:1] + [h for h in HOOKS if h[0] != HOOKS[0][0]][:1])
 def test_sigterm_stops_cleanly_too(sub, hook, workload, outdir):
     w = workload()
