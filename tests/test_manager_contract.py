@@ -129,7 +129,18 @@ def activity(w, tmp: Path) -> None:
 HOOK_ARGS = {"ftrace-functions": " --filter '*sys_getppid'"}
 
 
-# Policy hooks (ebpf-policy-*) report only what their policy selects: tests/test_policy.py runs them.
+def stopped_cleanly(run: Run, path: Path) -> None:
+    """SIGINT as the agent sends it: a silent exit 0 within the bound, the closing line last in
+    the file, nothing left in the kernel."""
+    rc, out, err, took = run.stop()
+    assert (rc, out, err) == (0, "", ""), (rc, out, err)
+    assert took < bound(2.0)
+    last = path.read_text().splitlines()[-1]
+    assert last.startswith("# ") and "events written" in last and "events lost" in last
+    assert leftovers() == []
+
+
+# Policy hooks (ebpf-policy-*) report only what their policy selects: their smoke run is the next test.
 @pytest.mark.smoke
 @pytest.mark.parametrize("sub,hook", [h for h in HOOKS if not h[1].startswith("ebpf-policy-")])
 def test_run_on_a_live_pid_then_sigint(sub, hook, workload, outdir, tmp_path):
@@ -152,12 +163,7 @@ def test_run_on_a_live_pid_then_sigint(sub, hook, workload, outdir, tmp_path):
         time.sleep(0.25)
         lines = [ln for ln in path.read_text().splitlines() if ln and not ln.startswith("#")]
     assert lines, f"{hook} wrote no event line for a live workload"
-    rc, out, err, took = run.stop()
-    assert (rc, out, err) == (0, "", ""), (rc, out, err)
-    assert took < bound(2.0)
-    last = path.read_text().splitlines()[-1]
-    assert last.startswith("# ") and "events written" in last and "events lost" in last
-    assert leftovers() == []
+    stopped_cleanly(run, path)
 
 
 # A policy hook writes only what its policy selects (tests/test_policy.py checks those lines): its
@@ -170,12 +176,7 @@ def test_policy_hook_loads_and_stops_cleanly(hook, workload, outdir):
     path = run.path()
     assert run.startup < bound(STARTUP), f"path printed after {run.startup:.2f}s"
     w.do("getppid")
-    rc, out, err, took = run.stop()
-    assert (rc, out, err) == (0, "", ""), (rc, out, err)
-    assert took < bound(2.0)
-    last = path.read_text().splitlines()[-1]
-    assert last.startswith("# ") and "events written" in last and "events lost" in last
-    assert leftovers() == []
+    stopped_cleanly(run, path)
 
 
 @pytest.mark.parametrize("sub,hook", HOOKS[:1] + [h for h in HOOKS if h[0] != HOOKS[0][0]][:1])
