@@ -67,7 +67,7 @@ class AgentRun:
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         first = self.proc.stdout.readline()
         if not first.startswith("path "):  # the agent gives up after 50 polls of 100 ms
-            rest = self.proc.communicate(timeout=30)[0]
+            rest = self.proc.communicate(timeout=bounds.bound(30))[0]
             raise AssertionError(f"{hook}: handshake failed: {first}{rest}")
         self.announced = Path(first[len("path "):].strip())
 
@@ -92,5 +92,5 @@ class AgentRun:
         return last
 
     def stop(self) -> dict[str, str]:
-        out = self.proc.communicate("stop\n", timeout=60)[0]
+        out = self.proc.communicate("stop\n", timeout=bounds.bound(60))[0]
         return dict(ln.split(" ", 1) for ln in out.splitlines() if " " in ln)

@@ -17,16 +17,18 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Iterator
 
+from bounds import bound
+
 
 def ip(*args: str, check: bool = True) -> str:
-    done = subprocess.run(["ip", *args], capture_output=True, text=True, timeout=10)
+    done = subprocess.run(["ip", *args], capture_output=True, text=True, timeout=bound(10))
     if check and done.returncode != 0:
         raise RuntimeError(f"ip {' '.join(args)}: {done.stderr.strip()}")
     return done.stdout
 
 
 def tc(*args: str, check: bool = True) -> str:
-    done = subprocess.run(["tc", *args], capture_output=True, text=True, timeout=10)
+    done = subprocess.run(["tc", *args], capture_output=True, text=True, timeout=bound(10))
     if check and done.returncode != 0:
         raise RuntimeError(f"tc {' '.join(args)}: {done.stderr.strip()}")
     return done.stdout

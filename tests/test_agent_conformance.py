@@ -7,6 +7,7 @@ import subprocess
 from pathlib import Path
 
 import agent_replica
+import bounds
 import daemonset
 import pytest
 
@@ -15,7 +16,7 @@ ITERATIONS = {"ebpf-syscalls": 30, "ftrace-syscalls": 15, "ebpf-network": 1200}
 DEFAULT_ITERATIONS = 700
 WORKLOAD = ("read go; for i in $(seq {n}); do cat /etc/hostname >/dev/null;"
             " (echo > /dev/tcp/127.0.0.1/9) 2>/dev/null; done")
-MIN_LINES = 1500
+MIN_LINES = bounds.volume(1500)
 # These write a line per syscall, file, process or scheduler event of the workload. The others
 # report only what they aggregate or select (ebpf-summary's tables, ebpf-packets, policy hooks):
 # for them the check is the same: every line written (none, if nothing matched) is read.
@@ -26,12 +27,13 @@ BUSY = {"ebpf-syscalls", "ebpf-files", "ebpf-process", "ebpf-network", "ftrace-s
 def conformance(sub: str, hook: str, env: dict[str, str], tmp: Path,
                 wrap: list[str] | None = None) -> tuple[int, int]:
     """Run `hook` on a forking shell through the replica; return (lines written, lines read)."""
-    work = subprocess.Popen(["/bin/bash", "-c", WORKLOAD.format(n=ITERATIONS.get(hook, DEFAULT_ITERATIONS))],
+    n = bounds.volume(ITERATIONS.get(hook, DEFAULT_ITERATIONS))
+    work = subprocess.Popen(["/bin/bash", "-c", WORKLOAD.format(n=n)],
                             stdin=subprocess.PIPE, text=True)
     run = None
     try:
         run = agent_replica.AgentRun(sub, hook, f"--pid {work.pid}", env, tmp, wrap)
-        work.communicate("go\n", timeout=120)
+        work.communicate("go\n", timeout=bounds.bound(120))
         written, read = run.wait_caught_up()
         assert read == written and written >= (MIN_LINES if hook in BUSY else 0), \
             f"{hook}: live, the reader got {read} of {written} lines"

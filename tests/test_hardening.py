@@ -80,7 +80,7 @@ def test_a_full_output_filesystem_stops_cleanly_and_counts_the_loss(sub, hook, g
     work.stdin.write("x")
     work.stdin.flush()
     try:
-        rc = run.proc.wait(timeout=20)  # it stops by itself
+        rc = run.proc.wait(timeout=bound(20))  # it stops by itself
     finally:
         work.kill()
         work.wait()
@@ -109,7 +109,7 @@ def test_a_manager_whose_parent_dies_stops_and_cleans_up(workload, outdir):
     assert path.exists()
     os.kill(parent.pid, signal.SIGKILL)
     parent.wait()
-    deadline = time.monotonic() + 3
+    deadline = time.monotonic() + bound(3)
     while time.monotonic() < deadline and _alive(pid):
         time.sleep(0.05)
     assert not _alive(pid), "the manager outlived its parent"
@@ -134,7 +134,7 @@ def test_the_tracer_command_stopped_in_its_first_milliseconds_prints_no_tracebac
                                 stderr=subprocess.PIPE, text=True)
         time.sleep(rng.uniform(0, 0.06))
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=30)
+        out, err = proc.communicate(timeout=bound(30))
         assert "Traceback" not in err and "KeyboardInterrupt" not in err, (i, err)
         assert proc.returncode in (0, 130, -signal.SIGINT), (i, proc.returncode, err)
 
@@ -151,12 +151,12 @@ def test_a_stop_signal_in_the_first_milliseconds_never_prints_a_traceback(sub, h
         time.sleep(delay)
         proc.send_signal(signal.SIGINT)
         try:
-            out, err = proc.communicate(timeout=15)
+            out, err = proc.communicate(timeout=bound(15))
         except subprocess.TimeoutExpired:
             where = _where(proc.pid)  # what it is stuck in, then stop it: no leftovers for the next tests
             proc.kill()
             proc.communicate()
-            subprocess.run([str(MANAGER[sub]), "--clear"], capture_output=True, timeout=60)
+            subprocess.run([str(MANAGER[sub]), "--clear"], capture_output=True, timeout=bound(60))
             raise AssertionError(f"cycle {i}: SIGINT after {delay * 1000:.0f} ms did not stop it:"
                                  f" {where}") from None
         assert err == "", (i, err)
@@ -197,7 +197,7 @@ def thousand():
     pids = p.stdout.readline().split()
     yield pids
     p.stdin.close()
-    p.wait(timeout=30)
+    p.wait(timeout=bound(30))
 
 
 def test_a_thousand_pids_are_checked_in_one_procfs_pass(thousand):
@@ -284,7 +284,7 @@ def test_the_named_pipe_is_removed_after_a_session(workload, outdir, monkeypatch
     pipe = run.announced  # path() gives the complete file kept beside the announced pipe
     assert pipe.is_fifo()
     assert run.stop()[:3] == (0, "", "")
-    deadline = time.monotonic() + 5  # its feeder gives a late reader a grace period first
+    deadline = time.monotonic() + bound(5)  # its feeder gives a late reader a grace period first
     while pipe.exists() and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not pipe.exists()
@@ -315,7 +315,7 @@ def test_a_silent_ctl_client_does_not_delay_the_stop(workload, tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "tracer", "trace", f"{w.pid}:getppid", "-o",
                              str(tmp_path / "out.txt")], cwd=ROOT, stderr=subprocess.PIPE, text=True)
     sock = control.socket_path(proc.pid)
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + bound(30)
     while not sock.exists():
         assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()
         time.sleep(0.05)
@@ -324,7 +324,7 @@ def test_a_silent_ctl_client_does_not_delay_the_stop(workload, tmp_path):
         time.sleep(0.3)  # the server is now waiting for our request
         t = time.monotonic()
         proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=15)
+        proc.wait(timeout=bound(15))
         took = time.monotonic() - t
     assert proc.returncode == 0 and proc.stderr.read() == ""
     assert took < 2.0, f"stop took {took:.2f}s with a silent client"

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+from bounds import bound
 
 from tracer.pipeline import tracefile
 
@@ -29,7 +30,7 @@ def lines(n: int, start: int = 0) -> bytes:
 
 
 def gone(path: Path, timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + bound(timeout)
     while path.exists() and time.monotonic() < deadline:
         time.sleep(0.05)
     return not path.exists()

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from bounds import bound
 from kernel_state import leftovers
 from netfixtures import netns_pair, tc, tcp_server
 from test_manager_contract import Run, manager
@@ -28,7 +29,7 @@ def ours_left() -> list[str]:
 
 
 def wait_for(path: Path, pred, timeout: float = 8.0) -> list[str]:
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + bound(timeout)
     while True:
         lines = path.read_text().splitlines()
         if pred(lines) or time.monotonic() > deadline:
@@ -49,7 +50,7 @@ def go(proc: subprocess.Popen) -> None:
 
 def finish(proc: subprocess.Popen) -> None:
     assert proc.stdout.readline().strip() == "done"
-    proc.wait(timeout=10)
+    proc.wait(timeout=bound(10))
 
 
 def packet_lines(lines: list[str]) -> list[re.Match]:
@@ -124,7 +125,8 @@ def test_pcapng_read_back_by_tcpdump_with_owner_comments(outdir):
     cap = Path(next(ln.split(": ", 1)[1] for ln in text if ln.startswith("# capture file: ")))
     assert cap.parent == outdir and oct(cap.stat().st_mode & 0o777) == "0o600"
     assert f"# capture file {cap}: {len(pkts)} packets" in text
-    dump = subprocess.run(["tcpdump", "-nn", "-r", str(cap)], capture_output=True, text=True, timeout=20)
+    dump = subprocess.run(["tcpdump", "-nn", "-r", str(cap)], capture_output=True, text=True,
+                          timeout=bound(20))
     assert dump.returncode == 0, dump.stderr
     rows = dump.stdout.splitlines()
     assert len(rows) == len(pkts), (rows, len(pkts))
@@ -274,7 +276,8 @@ def test_sockets_opened_before_the_session_and_loopback_inside_the_namespace(out
         [m.group(0) for m in loop]
     # tcpdump reads the veth's frames and the loopback packets from the one capture file
     cap = Path(next(ln.split(": ", 1)[1] for ln in text if ln.startswith("# capture file: ")))
-    dump = subprocess.run(["tcpdump", "-nn", "-r", str(cap)], capture_output=True, text=True, timeout=20)
+    dump = subprocess.run(["tcpdump", "-nn", "-r", str(cap)], capture_output=True, text=True,
+                          timeout=bound(20))
     assert dump.returncode == 0, dump.stderr
     rows = dump.stdout.splitlines()
     assert len(rows) == len(packet_lines(text)), (rows, dump.stderr)

@@ -7,6 +7,7 @@ import subprocess
 import time
 from pathlib import Path
 
+from bounds import bound
 from containers_fixtures import busybox_container, busybox_image, podman  # noqa: F401
 from netfixtures import tcp_server
 from test_manager_contract import Run
@@ -44,7 +45,7 @@ def test_container_fetching_from_a_local_server(busybox_container, outdir):  # n
     assert all(m["dst"] == f"{gw}:{port}" for m in web if m["dir"] == "out")
     cap = Path(next(ln.split(": ", 1)[1] for ln in text if ln.startswith("# capture file: ")))
     dump = subprocess.run(["tcpdump", "-nn", "-r", str(cap), "tcp", "port", str(port)],
-                          capture_output=True, text=True, timeout=20)
+                          capture_output=True, text=True, timeout=bound(20))
     assert dump.returncode == 0, dump.stderr
     assert len(dump.stdout.splitlines()) == len(web)
     assert sum("Flags [S]," in r for r in dump.stdout.splitlines()) == 2

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+from bounds import bound
 from test_manager_contract import Run
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -81,7 +82,7 @@ def test_json_lines_are_typed(workload, outdir, tmp_path):
     run = Run("ebpf", "ebpf-files", f"--pid {w.pid} --format json --syscalls openat")
     path = run.path()
     w.do(f"open {tmp_path}/json-target")
-    deadline = time.monotonic() + 3
+    deadline = time.monotonic() + bound(3)
     while "json-target" not in path.read_text() and time.monotonic() < deadline:
         time.sleep(0.05)
     run.stop()

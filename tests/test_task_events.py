@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from bounds import bound
 
 ROOT = Path(__file__).resolve().parents[1]
 MANAGER = ROOT / "trace-hooks/ebpf/manager"
@@ -27,12 +28,12 @@ def traced(tmp_path: Path, argv: list[str], act, fmt: str = "text") -> list[str]
         path = m.stdout.readline().strip()
         assert path, m.stderr.read()
         act(w)
-        w.wait(timeout=20)
+        w.wait(timeout=bound(20))
         time.sleep(0.3)  # a few polls: the last records reach the file
     finally:
         w.kill()
         m.send_signal(signal.SIGINT)
-        m.wait(timeout=30)
+        m.wait(timeout=bound(30))
     assert m.returncode == 0, m.stderr.read()
     return Path(path).read_text().splitlines()
 

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
+from bounds import bound
 
 from tracer.views import calls as vcalls
 from tracer.views import ctf
@@ -46,10 +47,10 @@ def json_trace(tmp_path_factory) -> Path:
                               "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"})
     path = m.stdout.readline().strip()
     assert path, m.stderr.read()
-    w.communicate(b"g\n", timeout=60)
+    w.communicate(b"g\n", timeout=bound(60))
     time.sleep(0.5)
     m.send_signal(signal.SIGINT)
-    assert m.wait(timeout=30) == 0
+    assert m.wait(timeout=bound(30)) == 0
     return Path(path)
 
 
@@ -98,7 +99,7 @@ def test_ctf_read_back_by_babeltrace2_and_lttng_analyses(json_trace, tmp_path):
 
     # lttng-iolog: the files the trace opened, with the same fds
     io = subprocess.run(["lttng-iolog", "--no-progress", str(out)], capture_output=True, text=True,
-                        timeout=120)
+                        timeout=bound(120))
     assert io.returncode == 0, io.stderr
     for o in ours:
         if o["syscall"] == "openat" and o["ret"] >= 0:
@@ -106,7 +107,7 @@ def test_ctf_read_back_by_babeltrace2_and_lttng_analyses(json_trace, tmp_path):
 
     # lttng-syscallstats: per thread, the same number of calls as the trace has
     st = subprocess.run(["lttng-syscallstats", "--no-progress", str(out)], capture_output=True,
-                        text=True, timeout=120)
+                        text=True, timeout=bound(120))
     assert st.returncode == 0, st.stderr
     per_tid = {int(m[1]): 0 for m in re.finditer(r"\(\d+, TID: (\d+)\)", st.stdout)}
     cur = None

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from bounds import bound
 from strace_text import Line, parse
 
 from tracer.trace import control
@@ -33,7 +34,7 @@ def real_strace(tmp: Path) -> str:
     err = tmp / "strace.err"
     with open(err, "w") as f:
         subprocess.run(["strace", "-f", "-ttt", "-T", "-q", *ARGV], input=b"g\n", stderr=f,
-                       stdout=subprocess.DEVNULL, check=False, timeout=60)
+                       stdout=subprocess.DEVNULL, check=False, timeout=bound(60))
     return err.read_text()
 
 
@@ -48,7 +49,7 @@ def waiting_on_stdin(pid: int) -> bool:
 
 def start_workload() -> subprocess.Popen:
     w = subprocess.Popen(ARGV, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + bound(10)
     while not waiting_on_stdin(w.pid):
         assert time.monotonic() < deadline, "workload did not start"
         time.sleep(0.02)
@@ -64,10 +65,10 @@ def ours_by_hook(tmp: Path) -> str:
                               "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"})
     path = m.stdout.readline().strip()
     assert path, m.stderr.read()
-    w.communicate(b"g\n", timeout=60)
+    w.communicate(b"g\n", timeout=bound(60))
     time.sleep(0.5)
     m.send_signal(signal.SIGINT)
-    assert m.wait(timeout=30) == 0
+    assert m.wait(timeout=bound(30)) == 0
     return Path(path).read_text()
 
 
@@ -77,15 +78,15 @@ def ours_by_trace(tmp: Path) -> str:
     t = subprocess.Popen([sys.executable, "-m", "tracer", "trace", "-o", str(out), "--format", "strace",
                           f"{w.pid}:files,process,read,write,wait4"], stderr=subprocess.PIPE, text=True)
     sock = control.socket_path(t.pid)  # exists once everything is attached
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + bound(30)
     while not sock.exists():
         assert t.poll() is None, t.stderr.read()
         assert time.monotonic() < deadline, "tracer trace did not start"
         time.sleep(0.05)
-    w.communicate(b"g\n", timeout=60)
+    w.communicate(b"g\n", timeout=bound(60))
     time.sleep(0.5)
     t.send_signal(signal.SIGINT)
-    assert t.wait(timeout=30) == 0, t.stderr.read()
+    assert t.wait(timeout=bound(30)) == 0, t.stderr.read()
     return out.read_text()
 
 

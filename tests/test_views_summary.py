@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+from bounds import bound
 
 from tracer.views import summary
 
@@ -41,7 +42,8 @@ def parse_table(lines: list[str]) -> dict[str, tuple[int, int]]:
 
 
 def strace_c(exe: Path) -> dict[str, tuple[int, int]]:
-    r = subprocess.run(["strace", "-c", "-f", "-q", str(exe)], input=b"g", capture_output=True, timeout=60)
+    r = subprocess.run(["strace", "-c", "-f", "-q", str(exe)], input=b"g", capture_output=True,
+                       timeout=bound(60))
     return parse_table(r.stderr.decode().splitlines())
 
 
@@ -54,7 +56,7 @@ def blocked(pid: int) -> bool:
 
 def loaded(m: subprocess.Popen, timeout: float = 120) -> None:
     """Until summary.c's programs are in the kernel (the test holds the kernel lock: ours)."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + bound(timeout)
     while True:
         out = subprocess.run(["bpftool", "-j", "prog", "show"], capture_output=True, text=True).stdout
         if any(p.get("name") == "sum_exit" for p in json.loads(out or "[]")):
@@ -78,10 +80,10 @@ def run_ours(exe: Path, cmd: list[str], tmp: Path) -> str:
         path = tmp / "summary.out"
         loaded(m)  # no ready signal on this path: wait for its programs
     assert m.poll() is None, m.stderr.read()
-    w.communicate(b"g", timeout=60)
+    w.communicate(b"g", timeout=bound(60))
     time.sleep(0.3)
     m.send_signal(signal.SIGINT)
-    assert m.wait(timeout=30) == 0, m.stderr.read()
+    assert m.wait(timeout=bound(30)) == 0, m.stderr.read()
     return path.read_text()
 
 
@@ -182,7 +184,7 @@ def test_processes_taking_turns_on_one_cpu_keep_exact_counts(tmp_path):
             p.stdin.write(b"g")
             p.stdin.flush()
         for p in procs:
-            p.communicate(timeout=60)
+            p.communicate(timeout=bound(60))
         s.detach()
         got = {pid: rows["getppid"].calls for (pid, _), rows in s.read().items()}
         moved = {k.tgid for k, per_cpu in s.bpf["stats"].items() if any(v.calls for v in per_cpu)}
