@@ -42,12 +42,21 @@ def of(lines: list[str], pid: int) -> list[str]:
     return [ln.split(f" {pid}/{pid} ", 1)[1] for ln in lines if f" {pid}/{pid} " in ln]
 
 
+def asleep_in_nanosleep(pid: int) -> None:
+    """Until `pid` blocks in nanosleep (35) or clock_nanosleep (230): the start of `sleep` takes
+    far longer than any fixed pause under emulation."""
+    deadline = time.monotonic() + bound(5)
+    while Path(f"/proc/{pid}/syscall").read_text().split(" ", 1)[0] not in ("35", "230"):
+        assert time.monotonic() < deadline, "sleep never reached its nanosleep"
+        time.sleep(0.02)
+
+
 def test_a_signal_that_kills_then_the_end(tmp_path):
     w_pid = []
 
     def kill(w: subprocess.Popen) -> None:
         w_pid.append(w.pid)
-        time.sleep(0.2)  # asleep in its nanosleep
+        asleep_in_nanosleep(w.pid)
         w.send_signal(signal.SIGTERM)
 
     lines = traced(tmp_path, ["sleep", "30"], kill)

@@ -46,4 +46,5 @@ CALLS = (
     call(459, "lsm_get_self_attr", "attr:uint ctx:ptr size:ptr flags:uint", ""),
     call(460, "lsm_set_self_attr", "attr:uint ctx:ptr size:uint flags:uint", ""),
     call(461, "lsm_list_modules", "ids:ptr size:ptr flags:uint", ""),
+    call(470, "listns", "req:ptr ns_ids:ptr nr_ns_ids:ulong flags:uint", ""),
 )

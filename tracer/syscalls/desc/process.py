@@ -83,4 +83,5 @@ CALLS = (
     call(454, "futex_wake", "uaddr:ptr mask:ulong nr:int flags:uint", ""),
     call(455, "futex_wait", "uaddr:ptr val:ulong mask:ulong flags:uint timeout:ptr clockid:int", ""),
     call(456, "futex_requeue", "waiters:ptr flags:uint nr_wake:int nr_requeue:int", ""),
+    call(471, "rseq_slice_yield", "", ""),
 )
