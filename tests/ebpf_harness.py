@@ -56,6 +56,14 @@ class Harness:
         self.seen += got
         return got
 
+    def read_until(self, enough, seconds: float) -> list[str]:
+        """Lines that arrived until `enough(lines)` holds or `seconds` have passed."""
+        got: list[str] = []
+        end = time.monotonic() + seconds
+        while time.monotonic() < end and not enough(got):
+            got += self.read_for(0.05)
+        return got
+
     def close(self) -> None:
         self.reader.close()
         self.disp.close()

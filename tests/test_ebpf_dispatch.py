@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
+from bounds import bound
 from ebpf_harness import Harness, of_pid
 
 from tracer import capabilities as cap
@@ -209,7 +210,7 @@ def test_a_running_process_sees_its_slot_change_at_once(harness, spinner):
     time.sleep(0.3)  # its CPU has cached "untraced" for it by now
     assert of_pid(h.read_for(0.3), spinner.pid) == []
     h.disp.assign(spinner.pid, 1)
-    got = of_pid(h.read_for(0.5), spinner.pid)
+    got = of_pid(h.read_until(lambda ls: len(of_pid(ls, spinner.pid)) > 100, bound(0.5)), spinner.pid)
     assert len(got) > 100, len(got)
     h.disp.release(spinner.pid)
     h.read_for(0.3)  # what was queued before the release
@@ -240,7 +241,7 @@ def test_an_untraced_process_never_takes_the_slot_cached_while_attaching(harness
     stray = 0
     for _ in range(40):
         h.install(1, "getppid")
-        got = h.read_for(0.05)
+        got = h.read_until(lambda ls: of_pid(ls, traced.pid), bound(0.05))
         assert of_pid(got, traced.pid), "the traced process was not seen"
         stray += len(of_pid(got, untraced.pid))
         h.disp.detach()
