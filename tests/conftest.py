@@ -75,5 +75,14 @@ def outdir(tmp_path, monkeypatch):
     return tmp_path
 
 
+def pytest_runtest_logreport(report):
+    """With TRACER_FAILURES_AT_ONCE set (the qemu guest sets it), a failure's details are printed
+    as soon as it happens, not at the end of the run: a guest stopped by its time limit would
+    otherwise take them with it."""
+    if report.failed and os.environ.get("TRACER_FAILURES_AT_ONCE"):
+        print(f"\n----- {report.nodeid} failed ({report.when}) -----\n{report.longreprtext}\n-----",
+              flush=True)
+
+
 def pytest_report_header(config):
     return f"kernel {os.uname().release}"

@@ -45,9 +45,16 @@ def of(lines: list[str], pid: int) -> list[str]:
 def asleep_in_nanosleep(pid: int) -> None:
     """Until `pid` blocks in nanosleep (35) or clock_nanosleep (230): the start of `sleep` takes
     far longer than any fixed pause under emulation."""
-    deadline = time.monotonic() + bound(5)
-    while Path(f"/proc/{pid}/syscall").read_text().split(" ", 1)[0] not in ("35", "230"):
-        assert time.monotonic() < deadline, "sleep never reached its nanosleep"
+    proc = Path(f"/proc/{pid}")
+    deadline = time.monotonic() + bound(2)
+    while True:
+        call = (proc / "syscall").read_text().split(" ", 1)[0]
+        wchan = (proc / "wchan").read_text()
+        if call in ("35", "230") or "nanosleep" in wchan:
+            return
+        stat = (proc / "stat").read_text()
+        assert time.monotonic() < deadline, \
+            f"sleep never reached its nanosleep: syscall {call!r}, wchan {wchan!r}, stat {stat}"
         time.sleep(0.02)
 
 
