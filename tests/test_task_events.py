@@ -66,7 +66,7 @@ def test_a_signal_that_kills_then_the_end(tmp_path):
         asleep_in_nanosleep(w.pid)
         w.send_signal(signal.SIGTERM)
 
-    lines = traced(tmp_path, ["sleep", "30"], kill)
+    lines = traced(tmp_path, ["sleep", str(round(bound(30)))], kill)  # outlives the tracer's start
     mine = of(lines, w_pid[0])
     # the kernel turns an unhandled fatal signal into SIGKILL at once for an untraced task:
     # it is still shown as what was sent, with who sent it

@@ -122,7 +122,7 @@ CALLS = (
     call(316, "renameat2", "olddfd:dirfd oldname:path newdfd:dirfd newname:path flags:rename_flags", "TD|TF"),
     call(319, "memfd_create", "uname:str flags:mfd_flags", "TD"),
     call(320, "kexec_file_load", "kernel_fd:fd initrd_fd:fd cmdline_len:ulong cmdline_ptr:str flags:hex", "TD"),
-    call(321, "bpf", "cmd:bpf_cmd uattr:ptr size:uint", "TD"),
+    call(321, "bpf", "cmd:bpf_cmd uattr:ptr size:uint uattr_common:ptr size_common:uint", "TD", nargs=3),
     call(323, "userfaultfd", "flags:uffd_flags", "TD"),
     call(326, "copy_file_range", "fd_in:fd off_in:ptr fd_out:fd off_out:ptr len:ulong flags:uint", "TD"),
     call(327, "preadv2", "fd:fd vec:iovec_out(vlen) vlen:ulong pos_l:ulong pos_h:ulong flags:int", "TD"),
