@@ -210,7 +210,7 @@ def test_a_thousand_pids_are_checked_in_one_procfs_pass(thousand):
     took = time.monotonic() - t
     assert len(pids) == 1000 and len(set(pids)) == 1000
     assert len(kids) == 999
-    assert took < 0.5, f"{took:.2f}s"
+    assert took < bound(0.5), f"{took:.2f}s"
 
 
 def test_a_session_on_a_thousand_pids_starts_within_2s(thousand, outdir):
@@ -219,7 +219,7 @@ def test_a_session_on_a_thousand_pids_starts_within_2s(thousand, outdir):
     rc, out, err, _ = run.stop()
     assert (rc, err) == (0, "")
     print(f"ftrace-sched, 1000 PIDs: path after {run.startup:.2f}s")
-    assert run.startup < 2.0
+    assert run.startup < bound(2.0)
 
 
 def test_an_ebpf_session_on_a_thousand_pids_starts_within_2s(thousand, outdir):
@@ -231,7 +231,7 @@ def test_an_ebpf_session_on_a_thousand_pids_starts_within_2s(thousand, outdir):
         assert (rc, err) == (0, "")
         times.append(run.startup)
     print(f"ebpf-process start-up: 1 PID {times[0]:.2f}s, 1000 PIDs {times[1]:.2f}s")
-    assert times[1] - times[0] < 0.5  # it was 18 s (a process scan per PID)
+    assert times[1] - times[0] < bound(0.5)  # it was 18 s (a process scan per PID)
     assert times[1] < bound(2.0)  # BCC's compile of the dispatcher included
 
 
@@ -327,7 +327,7 @@ def test_a_silent_ctl_client_does_not_delay_the_stop(workload, tmp_path):
         proc.wait(timeout=bound(15))
         took = time.monotonic() - t
     assert proc.returncode == 0 and proc.stderr.read() == ""
-    assert took < 2.0, f"stop took {took:.2f}s with a silent client"
+    assert took < bound(2.0), f"stop took {took:.2f}s with a silent client"
 
 
 def test_ftrace_never_puts_the_tracer_in_its_pid_filter(workload):

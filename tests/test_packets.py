@@ -91,7 +91,7 @@ def test_a_client_in_a_namespace_talking_to_our_end(outdir):
         lines = wait_for(path, lambda ls: sum("[F." in ln for ln in ls) >= 6)
         rc, out, err, took = run.stop()
         assert (rc, out, err) == (0, "", ""), err
-        assert took < 2.0
+        assert took < bound(2.0)
         text = path.read_text().splitlines()
         assert any(f"tc clsact ingress+egress on eth0 (our end {ns.host_if})" in ln for ln in text), text[:3]
         pkts = packet_lines(lines)
