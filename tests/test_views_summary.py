@@ -188,7 +188,14 @@ def test_processes_taking_turns_on_one_cpu_keep_exact_counts(tmp_path):
         s.detach()
         got = {pid: rows["getppid"].calls for (pid, _), rows in s.read().items()}
         moved = {k.tgid for k, per_cpu in s.bpf["stats"].items() if any(v.calls for v in per_cpu)}
+        skipped = s.skipped()
     finally:
         s.close()
-    assert got == {p.pid: calls for p in procs}
     assert moved == {p.pid for p in procs}, "the processes never took the row from each other"
+    if skipped == 0:
+        assert got == {p.pid: calls for p in procs}
+    else:
+        # A kernel that runs syscall programs preemptible (7.x) skips them for a task while a
+        # preempted one holds them on its CPU: every call is counted or in the skipped runs.
+        assert set(got) == {p.pid for p in procs} and max(got.values()) <= calls, got
+        assert sum(got.values()) + skipped >= 2 * calls, (got, skipped)

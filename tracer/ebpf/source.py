@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tracer import procfs
 from tracer.capabilities import Capabilities
+from tracer.ebpf import progstats
 from tracer.ebpf.engine import Engine
 from tracer.ebpf.plan import Plan, make_plan
 from tracer.hooks.options import HookOptions
@@ -21,6 +22,7 @@ class EbpfSource:
         self.targets = targets
         self.engine = Engine(plan, opts.format, targets.follow_forks, targets.tags)
         self.watch = containerwatch.ContainerWatch(targets.tags) if targets.tags else None
+        self.skipped = 0
 
     def start(self) -> None:
         disp = self.engine.disp
@@ -53,10 +55,11 @@ class EbpfSource:
             if self.watch:
                 self.watch.check(writer, force=True)
         finally:
+            self.skipped = progstats.skipped_runs(self.engine.disp.bpf)
             self.engine.close()
 
     def notes(self) -> list[str]:
-        return []
+        return progstats.note(self.skipped)
 
 
 def create(hook: Hook, opts: HookOptions, targets: Targets, caps: Capabilities) -> EbpfSource:

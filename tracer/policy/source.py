@@ -6,6 +6,7 @@ from pathlib import Path
 
 from tracer import procfs
 from tracer.capabilities import Capabilities
+from tracer.ebpf import progstats
 from tracer.ebpf.consumer import Consumer
 from tracer.ebpf.frontend import PERFBUF_DEFAULT, RINGBUF_DEFAULT, uses_ringbuf
 from tracer.hooks.options import HookOptions
@@ -37,6 +38,7 @@ class PolicySource:
         self.engine = PolicyEngine(plan, ringbuf, size, targets.follow_forks)
         self.lines = PolicyLines(plan, opts.format == "json", targets.tags)
         self.consumer = Consumer(self.engine, self.lines, ringbuf, size)  # type: ignore[arg-type]
+        self.skipped = 0
         self.watch = containerwatch.ContainerWatch(targets.tags) if targets.tags else None
 
     def start(self) -> None:
@@ -74,11 +76,12 @@ class PolicySource:
         try:
             self.consumer.finish(writer)
         finally:
+            self.skipped = progstats.skipped_runs(self.engine.bpf)
             self.consumer.close()
             self.engine.close()
 
     def notes(self) -> list[str]:
-        return []
+        return progstats.note(self.skipped)
 
 
 def create(hook: Hook, opts: HookOptions, targets: Targets, caps: Capabilities,

@@ -10,7 +10,7 @@ import os
 import time
 from dataclasses import dataclass, field
 
-from tracer.ebpf import btf
+from tracer.ebpf import btf, progstats
 from tracer.ebpf import compile as bpfc
 from tracer.ebpf.cheader import CFG_CGROUPS, CFG_FOLLOW, CFG_GEN
 from tracer.ebpf.dispatch import possible_cpus
@@ -169,6 +169,10 @@ class Summary:
         # one table per process, named as it made most of its calls (an exec changes the name)
         return {(pid, max(comms[pid], key=comms[pid].__getitem__)): rows for pid, rows in by_pid.items()}
 
+    def skipped(self) -> int:
+        """Runs of the programs the kernel skipped (tracer/ebpf/progstats.py)."""
+        return progstats.skipped_runs(self.bpf)
+
     def close(self) -> None:
         if self.bpf is not None:
             q = bpfc.Quiet()
@@ -213,6 +217,7 @@ class SummarySource:
         self.interval = interval
         self.follow = follow
         self.next = 0.0
+        self.skipped = 0
 
     def start(self) -> None:
         from tracer.procfs import descendants
@@ -243,10 +248,11 @@ class SummarySource:
         try:
             self.report(writer, last=True)
         finally:
+            self.skipped = self.summary.skipped()
             self.summary.close()
 
     def notes(self) -> list[str]:
-        return []
+        return progstats.note(self.skipped)
 
 
 def create(hook: object, opts: HookOptions, targets: Targets, caps: object) -> SummarySource:
