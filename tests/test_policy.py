@@ -469,3 +469,18 @@ def test_planner_kernel_fake_for_kprobes(tmp_path):
     (hp,) = planner.make(schema.load(p), k).hooks
     assert hp.attach == [("kprobe", "__x64_sys_openat", "pol_front_0"),
                          ("kretprobe", "__x64_sys_openat", "pol_rfront_0")]
+
+
+def test_a_list_hook_names_the_alias_it_attached():
+    """Aliases share an address; the symbol table answers any of them, the line names the one
+    the list attached (the real /proc/kallsyms of this kernel)."""
+    from tracer.policy import ksyms
+
+    addr = ksyms.address_of("__x64_sys_getppid")
+    aliases = [n for n in ("__x64_sys_getppid", "__ia32_sys_getppid", "__do_sys_getppid")
+               if addr != -1 and ksyms.address_of(n) == addr]
+    if len(aliases) < 2:
+        pytest.skip("getppid has no alias in this kernel's symbol table")
+    for name in aliases:
+        assert ksyms.attached_name(addr, frozenset({name})) == name
+    assert ksyms.attached_name(addr, frozenset()) in aliases

@@ -18,7 +18,7 @@ import time
 from typing import Any, Callable
 
 from tracer import paths
-from tracer.policy import names
+from tracer.policy import ksyms, names
 from tracer.policy import types as T
 from tracer.policy.plan import ArgPlan, HookPlan, Plan
 from tracer.policy.record import Event, parse
@@ -198,14 +198,11 @@ class PolicyLines:
 
     def __init__(self, plan: Plan, as_json: bool = False,
                  container_of: Callable[[int], str | None] | None = None) -> None:
-        from tracer.policy import ksyms
-
         self.plan = plan
         self.as_json = as_json
         self.dec = Decoder(plan)
         self.procs = Processes(container_of)
         self.tag = container_of is not None
-        self.ksym = ksyms.name_of
         self.wall = time.time_ns() - time.monotonic_ns()
         self.node = socket.gethostname()
         self.out: list[str] = []
@@ -221,7 +218,7 @@ class PolicyLines:
             name = self.plan.syscall_names.get(ev.fn) or _syscall_name(ev.fn) or f"syscall_{ev.fn}"
             return f"sys_{name}"
         if hp.kind == T.K_KPROBE and hp.spec.call.startswith("list:"):
-            return self.ksym(ev.fn) or hp.title
+            return ksyms.attached_name(ev.fn, frozenset(t for _, t, _ in hp.attach)) or hp.title
         return hp.title
 
     def _args(self, hp: HookPlan, ev: Event) -> tuple[list[str], list[dict], tuple[str, dict] | None]:
