@@ -207,6 +207,7 @@ class PolicyLines:
         self.node = socket.gethostname()
         self.out: list[str] = []
         self.count = 0
+        self.attached: dict[int, frozenset[str]] = {}  # hook id -> the functions it attached
 
     def handle(self, buf: Any, offs: list[int]) -> None:
         for off in offs:
@@ -218,7 +219,9 @@ class PolicyLines:
             name = self.plan.syscall_names.get(ev.fn) or _syscall_name(ev.fn) or f"syscall_{ev.fn}"
             return f"sys_{name}"
         if hp.kind == T.K_KPROBE and hp.spec.call.startswith("list:"):
-            return ksyms.attached_name(ev.fn, frozenset(t for _, t, _ in hp.attach)) or hp.title
+            if hp.id not in self.attached:
+                self.attached[hp.id] = frozenset(t for _, t, _ in hp.attach)
+            return ksyms.attached_name(ev.fn, self.attached[hp.id]) or hp.title
         return hp.title
 
     def _args(self, hp: HookPlan, ev: Event) -> tuple[list[str], list[dict], tuple[str, dict] | None]:
