@@ -54,4 +54,3 @@ def note(skipped: int) -> list[str]:
         return []
     return [f"the kernel skipped tracer's programs {skipped} times (a task preempted inside one"
             f" holds it on its CPU): up to {skipped} calls of traced processes are missing"]
-

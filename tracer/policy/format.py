@@ -207,7 +207,9 @@ class PolicyLines:
         self.node = socket.gethostname()
         self.out: list[str] = []
         self.count = 0
-        self.attached: dict[int, frozenset[str]] = {}  # hook id -> the functions it attached
+        # list hook id -> the functions it attached (a line names the alias among them)
+        self.attached = {hp.id: frozenset(t for _, t, _ in hp.attach) for hp in plan.hooks
+                         if hp.kind == T.K_KPROBE and hp.spec.call.startswith("list:")}
 
     def handle(self, buf: Any, offs: list[int]) -> None:
         for off in offs:
@@ -219,8 +221,6 @@ class PolicyLines:
             name = self.plan.syscall_names.get(ev.fn) or _syscall_name(ev.fn) or f"syscall_{ev.fn}"
             return f"sys_{name}"
         if hp.kind == T.K_KPROBE and hp.spec.call.startswith("list:"):
-            if hp.id not in self.attached:
-                self.attached[hp.id] = frozenset(t for _, t, _ in hp.attach)
             return ksyms.attached_name(ev.fn, self.attached[hp.id]) or hp.title
         return hp.title
 
