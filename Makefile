@@ -1,4 +1,4 @@
-.PHONY: setup demo test lint bench test-kernels test-matrix clean
+.PHONY: setup demo test lint bench test-kernels test-matrix matrix-report clean
 setup:
 	scripts/setup.sh
 demo:
@@ -12,6 +12,8 @@ bench: setup
 test-kernels: setup
 	vagrant/run-qemu $(if $(KERNEL),--kernel $(KERNEL)) $(if $(ARGS),-- $(ARGS))
 test-matrix: setup
-	vagrant/test-matrix $(if $(JOBS),-j $(JOBS)) $(if $(KERNELS),--kernels "$(KERNELS)") $(if $(ARGS),-- $(ARGS))
+	vagrant/test-matrix $(if $(JOBS),-j $(JOBS)) $(if $(SHARDS),--shards $(SHARDS)) $(if $(KERNELS),--kernels "$(KERNELS)") $(if $(ARGS),-- $(ARGS))
+matrix-report:
+	vagrant/test-matrix --report
 clear: setup
 	.venv/bin/tracer clear

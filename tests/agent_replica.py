@@ -79,13 +79,15 @@ class AgentRun:
     def read_so_far(self) -> int:
         return self.out.read_bytes().count(b"\n") if self.out.exists() else 0
 
-    def wait_caught_up(self, timeout: float = 60.0) -> tuple[int, int]:
-        """Wait until the file stops growing and the reader has every line of it, live."""
+    def wait_caught_up(self, at_least: int = 0, timeout: float = 60.0) -> tuple[int, int]:
+        """Wait until the file has `at_least` lines and stops growing, and the reader has every
+        line of it, live. (A hook whose first lines are still in the kernel's buffer has written
+        nothing yet: an empty file that stays empty for one poll is not the end of its trace.)"""
         deadline = time.monotonic() + bounds.bound(timeout)
         last = (-1, -1)
         while time.monotonic() < deadline:
             now = (self.file.read_bytes().count(b"\n"), self.read_so_far())
-            if now[0] == now[1] and now == last:
+            if now[0] == now[1] and now == last and now[0] >= at_least:
                 return now
             last = now
             time.sleep(0.3)

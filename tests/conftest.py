@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
+import shards  # noqa: E402
 from bounds import bound  # noqa: E402
 from kernel_state import leftovers  # noqa: E402
 
@@ -75,13 +76,42 @@ def outdir(tmp_path, monkeypatch):
     return tmp_path
 
 
+_spent: dict[str, float] = {}
+
+
 def pytest_runtest_logreport(report):
     """With TRACER_FAILURES_AT_ONCE set (the qemu guest sets it), a failure's details are printed
     as soon as it happens, not at the end of the run: a guest stopped by its time limit would
-    otherwise take them with it."""
+    otherwise take them with it. With TRACER_TIMES_AT_ONCE, each test's time (setup, call and
+    teardown) follows it on a line "# 12.34s NODEID" (vagrant/shard-weights reads them)."""
     if report.failed and os.environ.get("TRACER_FAILURES_AT_ONCE"):
         print(f"\n----- {report.nodeid} failed ({report.when}) -----\n{report.longreprtext}\n-----",
               flush=True)
+    if os.environ.get("TRACER_TIMES_AT_ONCE"):
+        _spent[report.nodeid] = _spent.get(report.nodeid, 0.0) + report.duration
+        if report.when == "teardown":
+            print(f"\n# {_spent.pop(report.nodeid):.2f}s {report.nodeid}", flush=True)
+
+
+def pytest_addoption(parser):
+    parser.addoption("--shard", default=None, metavar="K/N",
+                     help="run only the K-th of N shards of the collected tests (whole files)")
+
+
+def pytest_collection_modifyitems(config, items):
+    spec = config.getoption("--shard")
+    if not spec:
+        return
+    try:
+        k, n = shards.parse(spec)
+    except ValueError as e:
+        raise pytest.UsageError(str(e)) from None
+    shard = shards.assign((item.nodeid.split("::")[0] for item in items), n, shards.load_weights())
+    keep = [item for item in items if shard[item.nodeid.split("::")[0]] == k]
+    dropped = [item for item in items if shard[item.nodeid.split("::")[0]] != k]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+    items[:] = keep
 
 
 def pytest_report_header(config):

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 
 TIMEOUT = 5.0  # seconds; a hung daemon must not hang the tracer
+# The CLIs that did not answer within the timeout on the last look-up, for the error that follows.
+SLOW: list[str] = []
 # podman reads its own database; `docker ps` needs the daemon and fails fast without
 # one; crictl asks the Kubernetes node's CRI runtime (containerd or CRI-O).
 COMMANDS = {
@@ -27,15 +30,35 @@ def _run_all() -> dict[str, str]:
             except OSError:
                 pass
     out = {}
+    SLOW.clear()
+    wait = timeout()
     for key, proc in procs.items():
         try:
-            text, _ = proc.communicate(timeout=TIMEOUT)
+            text, _ = proc.communicate(timeout=wait)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.communicate()
             text = ""
+            SLOW.append(key)
         out[key] = text if proc.returncode == 0 else ""
     return out
+
+
+def timeout() -> float:
+    """Seconds to wait for the CLIs: TRACER_CLI_TIMEOUT (a loaded or emulated machine's podman
+    can take longer than the default), else TIMEOUT."""
+    try:
+        return max(0.1, float(os.environ.get("TRACER_CLI_TIMEOUT") or TIMEOUT))
+    except ValueError:
+        return TIMEOUT
+
+
+def slow_note() -> str:
+    """What to add to "no container matches" when a CLI did not answer ("" when all did)."""
+    if not SLOW:
+        return ""
+    return (f" ({', '.join(SLOW)} did not answer within {timeout():g} s, so its names are unknown:"
+            " set TRACER_CLI_TIMEOUT to wait longer, or give the container id)")
 
 
 def parse_podman(out: str) -> dict[str, str]:

@@ -30,7 +30,8 @@ def _strip(ref: str) -> str:
 
 
 def _unknown(ref: str) -> TracerError:
-    return TracerError(f"no running container matches {quote(ref)}: see 'tracer containers'")
+    return TracerError(f"no running container matches {quote(ref)}: see 'tracer containers'"
+                       + names.slow_note())
 
 
 def _one(ref: str, running: dict[str, Container], by_name: dict[str, str]) -> Container:
