@@ -79,14 +79,16 @@ def matrix(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
 
 
 def test_a_sharded_run_without_the_host_prints_its_table_and_reruns_one_shard(tmp_path):
-    r = matrix(tmp_path, "--no-host", "--kernels", "6.1 7.2", "-j", "2", "--shards", "2", "--", "-m", "smoke")
+    r = matrix(tmp_path, "--no-host", "--kernels", "6.1 7.2", "-j", "2", "--shards", "2",
+               "--", "-m", "smoke")
     lines = r.stdout.splitlines()
     assert r.returncode == 1, r.stderr  # one kernel failed
     assert lines[1].split()[:6] == ["6.1.0-test", "PASS", "20", "0", "2", "0"]
     assert lines[2].split()[:6] == ["7.2.0-test", "FAIL", "20", "1", "1", "0"]
     # the failed shard's summary reaches the output, not only its log
     assert "--- 7.2.2: exit 1" in r.stdout and "FAILED tests/test_x.py::test_y - boom" in r.stdout
-    assert "args: --kernel 6.1 --timeout 3600 -- --shard 1/2 -m smoke" in (tmp_path / "logs/6.1.1.log").read_text()
+    log = (tmp_path / "logs/6.1.1.log").read_text()
+    assert "args: --kernel 6.1 --timeout 3600 -- --shard 1/2 -m smoke" in log
 
     (tmp_path / "logs/fixed").touch()
     r = matrix(tmp_path, "--no-host", "--kernels", "7.2", "--shards", "2", "--only", "2")
