@@ -174,3 +174,43 @@ def test_export_errors_are_one_line(tmp_path):
     (tmp_path / "full/x").write_text("")
     with pytest.raises(Exception, match="not empty"):
         ctf.write(calls, tmp_path / "full")
+
+
+
+def test_a_path_the_kernel_could_not_read_is_exported_as_its_pointer(json_trace, tmp_path):
+    # When the path's page is not yet in memory at the call's entry, the trace holds the pointer
+    # instead of the path, as it does under emulation; the other calls of the same syscall still
+    # have strings.
+    lines = json_trace.read_text().splitlines()
+    opens = [i for i, ln in enumerate(lines)
+             if ln.startswith("{") and json.loads(ln).get("syscall") == "openat"]
+    assert len(opens) >= 2
+    o = json.loads(lines[opens[-1]])
+    o["args"]["filename"] = o["args"]["filename_raw"]
+    lines[opens[-1]] = json.dumps(o)
+    trace = tmp_path / "unread.json"
+    trace.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "ctf"
+    r = subprocess.run([*TRACER, "export", str(trace), "--to", "ctf", str(out)],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    text = subprocess.run(["babeltrace2", str(out)], capture_output=True, text=True, check=True).stdout
+    paths = re.findall(r"syscall_entry_openat: .*filename = \"([^\"]*)\"", text)
+    assert len(paths) == len(opens)
+    assert hex(o["args"]["filename_raw"]) in paths
+    assert json.loads(lines[opens[0]])["args"]["filename"] in paths
+
+
+def test_a_value_that_does_not_fit_its_field_is_one_line_and_leaves_no_trace(tmp_path):
+    # a pid beyond 32 bits: babeltrace2 refuses it; the process must not crash on the way out
+    # (babeltrace2 destroying a graph that failed in a Python source does)
+    two = (Path(__file__).parent / "fixtures/views/two.json").read_text().splitlines()
+    o = json.loads(two[1])
+    o["pid"] = o["tid"] = 1 << 40
+    trace = tmp_path / "big.json"
+    trace.write_text(two[0] + "\n" + json.dumps(o) + "\n")
+    r = subprocess.run([*TRACER, "export", str(trace), "--to", "ctf", str(tmp_path / "o")],
+                       capture_output=True, text=True)
+    assert r.returncode > 0, (r.returncode, r.stderr)
+    assert r.stderr.count("\n") == 1 and "pid, tid out of its field's type" in r.stderr
+    assert not (tmp_path / "o/kernel").exists()

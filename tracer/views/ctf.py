@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import platform
+import shutil
 import socket
 from dataclasses import dataclass
 from pathlib import Path
@@ -109,6 +110,21 @@ def _field_class(tc: Any, value: Any) -> Any:
     return tc.create_signed_integer_field_class(64)
 
 
+def _value(v: Any, text: bool) -> Any:
+    """`v` as its field's class wants it: a string field shows a pointer not read as strace does."""
+    if not text:
+        return v if isinstance(v, int) else 0
+    if isinstance(v, str):
+        return v
+    return hex(v) if isinstance(v, int) and v else ("NULL" if v == 0 else "")
+
+
+def _fits(v: Any, text: bool, bits: int = 64) -> bool:
+    if text:
+        return isinstance(v, str)
+    return isinstance(v, int) and -(1 << (bits - 1)) <= v < 1 << (bits - 1)
+
+
 def write(calls: list[Call], out_dir: str | Path) -> Path:
     """Write `calls` as a CTF trace under `out_dir`/kernel (LTTng's layout); return that path."""
     try:
@@ -120,13 +136,17 @@ def write(calls: list[Call], out_dir: str | Path) -> Path:
     if out.exists() and any(out.iterdir()):
         raise TracerError(f"{out} is not empty: give a new or empty directory for the CTF trace")
     evs = events(calls)
+    failed: list[str] = []  # what stopped the source, if anything did
 
-    # the fields of each event class: the union over its events (some calls show fewer)
+    # the fields of each event class: the union over its events (some calls show fewer). A field
+    # is a string if any event has a string there: a path the kernel could not read at the call's
+    # entry is the pointer's value in our trace, the path itself in the other calls.
     shapes: dict[str, dict[str, Any]] = {}
     for e in evs:
         shape = shapes.setdefault(e.name, {})
         for k, v in e.fields.items():
-            shape.setdefault(k, v)
+            if k not in shape or isinstance(v, str):
+                shape[k] = v
 
     class Iter(bt2._UserMessageIterator):
         def __init__(self, config: Any, port: Any) -> None:
@@ -171,15 +191,26 @@ def write(calls: list[Call], out_dir: str | Path) -> Path:
                 packet = stream.create_packet()
                 packet.context_field["cpu_id"] = 0
                 yield it._create_packet_beginning_message(packet, first)
+                # an exception raised into babeltrace2 fails its graph, and destroying a graph
+                # that failed in a Python source crashes the process: a value that does not fit
+                # ends the stream cleanly instead, and the error is raised once the graph is done
                 for e in evs:
+                    vals = {k: _value(e.fields.get(k), isinstance(v, str))
+                            for k, v in shapes[e.name].items()}
+                    bad = [k for k, v in shapes[e.name].items() if not _fits(vals[k], isinstance(v, str))]
+                    bad += [k for k in ("pid", "tid") if not _fits(getattr(e, k), False, 32)]
+                    if bad:  # checked before the message exists: one left unsent crashes too
+                        failed.append(f"event {e.name} at {e.ts} has {', '.join(bad)} out of"
+                                      " its field's type")
+                        break
                     m = it._create_event_message(classes[e.name], packet, e.ts)
                     ctx = m.event.common_context_field
                     ctx["procname"] = e.comm
                     ctx["pid"] = e.pid
                     ctx["tid"] = e.tid
                     payload = m.event.payload_field
-                    for k, v in shapes[e.name].items():
-                        payload[k] = e.fields.get(k, "" if isinstance(v, str) else 0)
+                    for k, v in vals.items():
+                        payload[k] = v
                     yield m
                 yield it._create_packet_end_message(packet, last)
                 yield it._create_stream_end_message(stream)
@@ -188,8 +219,20 @@ def write(calls: list[Call], out_dir: str | Path) -> Path:
 
     kernel = out / "kernel"
     kernel.parent.mkdir(parents=True, exist_ok=True)
+    _run(bt2, Source, kernel, out)
+    if failed:
+        shutil.rmtree(kernel, ignore_errors=True)
+        raise TracerError(f"the CTF trace was not written, {failed[0]}: please report it with the"
+                          " trace file")
+    os.chmod(kernel, 0o755)
+    return kernel
+
+
+def _run(bt2: Any, source: Any, kernel: Path, out: Path) -> None:
+    """Run `source` into babeltrace2's CTF writer. The writer finishes the trace when its graph
+    is destroyed, which is on this function's return."""
     graph = bt2.Graph()
-    src = graph.add_component(Source, "tracer")
+    src = graph.add_component(source, "tracer")
     sink_cls = bt2.find_plugin("ctf").sink_component_classes["fs"]
     sink = graph.add_component(sink_cls, "ctf", params={"path": str(kernel),
                                                         "assume-single-trace": True})
@@ -197,6 +240,7 @@ def write(calls: list[Call], out_dir: str | Path) -> Path:
     try:
         graph.run()
     except bt2._Error as e:
-        raise TracerError(f"babeltrace2 could not write the CTF trace: {str(e).splitlines()[0]}") from None
-    os.chmod(kernel, 0o755)
-    return kernel
+        # the first cause is where it went wrong; the others only say which component stopped
+        why = next((c.message.strip().splitlines()[-1] for c in e if c.message.strip()), "")
+        raise TracerError(f"babeltrace2 could not write the CTF trace under {out}:"
+                          f" {why.split(', status=')[0]} (is there room there?)") from None
