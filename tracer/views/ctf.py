@@ -199,7 +199,7 @@ def write(calls: list[Call], out_dir: str | Path) -> Path:
                             for k, v in shapes[e.name].items()}
                     bad = [k for k, v in shapes[e.name].items() if not _fits(vals[k], isinstance(v, str))]
                     bad += [k for k in ("pid", "tid") if not _fits(getattr(e, k), False, 32)]
-                    if bad:  # checked before the message exists: one left unsent crashes too
+                    if bad:  # checked before the message is made: nothing half-filled is left to bt2
                         failed.append(f"event {e.name} at {e.ts} has {', '.join(bad)} out of"
                                       " its field's type")
                         break
