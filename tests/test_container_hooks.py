@@ -149,8 +149,11 @@ def test_every_line_of_short_lived_processes_is_tagged(sub, hook, busybox_contai
                 assert {"wc"} <= {comm for comm, cid in got if cid == b.short_id}
                 if sub == "ebpf":  # ftrace prints a comm looked up when the line is read, in a
                     # 128-entry table by PID: another task's name at times, or "<...>"
-                    assert not [1 for comm, cid in got if comm == "cat" and cid != a.short_id]
-                    assert not [1 for comm, cid in got if comm == "wc" and cid != b.short_id]
+                    for comm, c in (("cat", a), ("wc", b)):
+                        wrong = [ln for ln in text if (m := EVENT[sub].match(ln)) and m[1] == comm
+                                 and m[2] != c.short_id]
+                        assert not wrong, f"{len(wrong)} {comm} lines not tagged {c.short_id}" \
+                            f" ({len(lost)} LOST lines: {lost[:2]}): {wrong[:3]}"
 
 
 def test_summary_of_a_container_counts_its_processes_and_those_exec_d_later(busybox_container, outdir):  # noqa: F811
