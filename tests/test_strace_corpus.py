@@ -27,7 +27,7 @@ TASK_LINES = {
                 "+++ killed by SIGSEGV +++",
                 "--- SIGSEGV {si_signo=SIGSEGV, si_code=SEGV_MAPERR, si_addr=0x1} ---",
                 "--- SIGCHLD {si_signo=SIGCHLD, si_code=CLD_KILLED, si_pid=P5, si_uid=0, si_status=SIGKILL,"
-                " si_utime=0, si_stime=0} ---"],
+                " si_utime=N, si_stime=N} ---"],
 }
 
 
