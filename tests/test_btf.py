@@ -10,6 +10,8 @@ import struct
 from pathlib import Path
 
 from tracer.ebpf import btf
+from tracer.ebpf.cheader import CFG_TASK_FIELDS
+from tracer.ebpf.dispatch import task_offsets
 
 
 def blob(types: list[bytes], names: list[str]) -> bytes:
@@ -52,6 +54,20 @@ def test_no_btf_gives_nothing(tmp_path: Path):
 
 
 def test_the_running_kernel_has_the_members_the_programs_read():
-    got = btf.offsets("task_struct", ("exit_code", "pid", "tgid", "comm", "__state"))
-    assert set(got) == {"exit_code", "pid", "tgid", "comm", "__state"}
+    got = task_offsets()  # __state is found as state on kernels before 5.14
+    assert set(got) == set(CFG_TASK_FIELDS.values()), got
     assert got["tgid"] == got["pid"] + 4  # pid_t pid; pid_t tgid; side by side since 2.6
+    assert [got["__state"]] == list(btf.offsets("task_struct", ("__state", "state")).values())
+
+
+def test_the_task_state_of_kernels_before_5_14_is_read_from_state(tmp_path: Path):
+    """A 5.10 kernel's task_struct names the member state; the programs read it as __state."""
+    names = ["long", "task_struct", "state", "pid", "tgid"]
+    n = lambda s: name_off(names, s)  # noqa: E731
+    types = [struct.pack("<III", n("long"), 1 << 24, 8) + struct.pack("<I", 64),
+             struct.pack("<III", n("task_struct"), 4 << 24 | 3, 64)
+             + struct.pack("<III", n("state"), 1, 16 * 8)
+             + struct.pack("<III", n("pid"), 1, 40 * 8) + struct.pack("<III", n("tgid"), 1, 44 * 8)]
+    path = tmp_path / "vmlinux"
+    path.write_bytes(blob(types, names))
+    assert task_offsets(path) == {"__state": 16, "pid": 40, "tgid": 44}

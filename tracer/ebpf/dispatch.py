@@ -13,6 +13,7 @@ import ctypes as ct
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 from tracer.ebpf import btf
@@ -64,6 +65,15 @@ def possible_cpus() -> int:
 def _pow2_pages(size: int, minimum: int = 1) -> int:
     pages = max(minimum, size // os.sysconf("SC_PAGE_SIZE"))
     return 1 << (pages.bit_length() - 1)
+
+
+def task_offsets(path: Path = btf.VMLINUX) -> dict[str, int]:
+    """Where the kernel's task_struct (the running one's BTF, or `path`) has the members
+    bpf/task_events.c reads, by their names in CFG_TASK_FIELDS; one it lacks is left out."""
+    found = dict(btf.offsets("task_struct", (*CFG_TASK_FIELDS.values(), "state"), path))
+    if "state" in found:  # named state before Linux 5.14
+        found.setdefault("__state", found.pop("state"))
+    return found
 
 
 class Dispatcher:
@@ -142,8 +152,7 @@ class Dispatcher:
         """Signal and exit records; task_exit also forgets the tasks that end (-DTASK_EVENTS)."""
         from bcc import BPF
 
-        found = btf.offsets("task_struct", (*CFG_TASK_FIELDS.values(), "state"))
-        found.setdefault("__state", found.get("state", 0))  # named state before Linux 5.14
+        found = task_offsets()
         cfg = self.bpf["config"]
         for k, member in CFG_TASK_FIELDS.items():
             cfg[ct.c_int(k)] = ct.c_uint64(found.get(member, 0))
