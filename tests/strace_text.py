@@ -42,14 +42,32 @@ def check_pad(raw: str, m: re.Match) -> None:
         assert m.start("pad") >= COLUMN - 1, f"call shorter than column {COLUMN} not padded: {raw!r}"
 
 
+SKIPPED_NOTE = re.compile(r"^# the kernel skipped tracer's programs (\d+) times")
+
+
+def closing_notes(text: str) -> list[str]:
+    """The `#` lines our trace ends with: its closing notes, then `# tracer stopped` (the
+    trace-hooks contract). Nothing else of ours starts with `#`."""
+    lines = text.splitlines()
+    k = len(lines)
+    while k and lines[k - 1].startswith("# "):
+        k -= 1
+    return lines[k:]
+
+
+def skipped_runs(text: str) -> int:
+    """How many runs of our programs the kernel skipped, as the trace's closing note says."""
+    return sum(int(m[1]) for n in closing_notes(text) if (m := SKIPPED_NOTE.match(n)))
+
+
 def parse(text: str, strace_side: bool) -> list[Line]:
     """Every line must be one of the grammar's shapes; unfinished/resumed halves are joined
-    (ours never splits a call). Fails on the first line of no known shape. Our hooks end
-    their file with one `# tracer stopped` line (the trace-hooks contract): allowed last."""
+    (ours never splits a call). Fails on the first line of no known shape. Our trace's
+    closing `#` lines are allowed last."""
     out: list[Line] = []
     lines = text.splitlines()
-    if not strace_side and lines and lines[-1].startswith("# tracer stopped: "):
-        lines.pop()
+    if not strace_side:
+        del lines[len(lines) - len(closing_notes(text)):]
     for raw in lines:
         if strace_side and (OWN.match(raw) or UNFINISHED.match(raw)):
             continue
