@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
+import shutil
 import struct
+import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -153,3 +156,27 @@ def test_line_as_strace_prints_it(expected, name, args, ret, blobs, monkeypatch)
     import time
     time.tzset()
     assert line(name, args, ret, blobs) == expected
+
+
+SIGINFOS = [  # si_signo, si_errno, si_code, then the union: 8 bytes at 16, 8 at 24
+    (10, 0, 0, 5, 0), (10, 0, -6, 5, 0), (10, 0, -1, 5, 42), (10, 0, -1, 5, 0), (10, 1, -7, 5, 7),
+    (10, 0, -2, 0x100000003, 9), (11, 0, 0x80, 0, 0), (11, 0, 1, 0x10, 0), (9, 0, 0x80, 0, 0),
+    (29, 0, 1, 3, 4), (29, 0, 4, 3, 4), (5, 0, 2, 16, 0), (5, 0, 0x80, 0, 0), (12, 0, 3, 5, 9),
+    (12, 0, 3, 0, 0), (-4928, 32767, 0x80000, 12976128, 0xc60000), (17, 0, 2, 7 | 1 << 40, 9),
+]
+
+
+@pytest.mark.skipif(not shutil.which("strace") or not shutil.which("gcc"), reason="needs strace and gcc")
+def test_siginfo_as_real_strace_prints_it(tmp_path):
+    """Each siginfo_t above, decoded by us and by strace (rt_sigqueueinfo's argument)."""
+    from tracer.decode.procfmt import siginfo
+
+    records = [struct.pack("<iii4xQQ", *r).ljust(128, b"\0") for r in SIGINFOS]
+    prog = tmp_path / "queue"
+    subprocess.run(["gcc", "-o", prog, Path(__file__).parent / "fixtures/siginfo/queue.c"], check=True)
+    out = subprocess.run(["strace", "-e", "trace=rt_sigqueueinfo", "-o", tmp_path / "log", prog],
+                         input=b"".join(records), check=True)
+    assert out.returncode == 0
+    theirs = [ln.split("SIGUSR1, ", 1)[1].rsplit(") = ", 1)[0]
+              for ln in (tmp_path / "log").read_text().splitlines() if ln.startswith("rt_sigqueueinfo")]
+    assert [siginfo(r) for r in records] == theirs

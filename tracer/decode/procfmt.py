@@ -84,7 +84,7 @@ def prctl_ret(ret: Any, args: tuple) -> str | None:
 CLD = {1: "CLD_EXITED", 2: "CLD_KILLED", 3: "CLD_DUMPED", 4: "CLD_TRAPPED", 5: "CLD_STOPPED",
        6: "CLD_CONTINUED"}
 SI = {0: "SI_USER", 0x80: "SI_KERNEL", -1: "SI_QUEUE", -2: "SI_TIMER", -3: "SI_MESGQ", -4: "SI_ASYNCIO",
-      -5: "SI_SIGIO", -6: "SI_TKILL"}
+      -5: "SI_SIGIO", -6: "SI_TKILL", -7: "SI_DETHREAD"}
 
 
 def _ticks(v: int) -> str:
@@ -103,26 +103,56 @@ FAULT_CODES = {
 }
 
 
+POLL_CODES = ["POLL_IN", "POLL_OUT", "POLL_MSG", "POLL_ERR", "POLL_PRI", "POLL_HUP"]
+SIGCHLD, SIGPOLL = 17, 29
+
+
+def _code(signo: int, code: int) -> str:
+    """si_code's name: a generic one first, then those of the signal; else its hex value."""
+    if code in SI:
+        return SI[code]
+    named = {SIGCHLD: list(CLD.values()), SIGPOLL: POLL_CODES}.get(signo) or FAULT_CODES.get(signo)
+    if named and 0 < code <= len(named):
+        return named[code - 1]
+    return f"{code & 0xFFFFFFFF:#x}"
+
+
 def siginfo(b: bytes) -> str:
-    signo, _errno, code = struct.unpack_from("<iii", b)
+    """A siginfo_t as strace prints it: the fields of the union member that si_code (and, for
+    codes the kernel sets, si_signo) selects, si_errno only when set."""
+    signo, err, code = struct.unpack_from("<iii", b)
     if signo == 0:
         return "{}"
-    out = [f"si_signo={F.signame(signo)}"]
-    faults = FAULT_CODES.get(signo)
-    if signo == 17 and code > 0:  # SIGCHLD from the kernel
-        pid, uid, status = struct.unpack_from("<iIi", b, 16)
+    out = [f"si_signo={F.signame(signo)}", f"si_code={_code(signo, code)}"]
+    if err:
+        out.append(f"si_errno={F.ERRNO_NAMES.get(err, err)}")
+    pid, uid = struct.unpack_from("<iI", b, 16)
+    sigval = struct.unpack_from("<Q", b, 24)[0]
+    value = [f"si_int={struct.unpack_from('<i', b, 24)[0]}", f"si_ptr={ptr(sigval)}"]
+    if code <= 0:  # sent by a process
+        if code == -2:  # SI_TIMER
+            out += [f"si_timerid={pid:#x}", f"si_overrun={uid}", *value]
+        else:
+            out += [f"si_pid={pid}", f"si_uid={uid}"]
+            if code not in (0, -6) and sigval:  # not SI_USER or SI_TKILL: a value may come along
+                out += value
+    elif signo == SIGCHLD:
+        status = struct.unpack_from("<i", b, 24)[0]
         utime, stime = struct.unpack_from("<qq", b, 32)
         st = F.signame(status) if code in (2, 3, 4, 5) else str(status)
-        out += [f"si_code={CLD.get(code, code)}", f"si_pid={pid}", f"si_uid={uid}", f"si_status={st}",
+        out += [f"si_pid={pid}", f"si_uid={uid}", f"si_status={st}",
                 f"si_utime={_ticks(utime)}", f"si_stime={_ticks(stime)}"]
-    elif faults and 0 < code <= len(faults):  # raised by the fault itself: where it happened
+    elif signo in FAULT_CODES:  # a fault: where it happened
         addr = struct.unpack_from("<Q", b, 16)[0]
-        out += [f"si_code={faults[code - 1]}", f"si_addr={hex(addr) if addr else 'NULL'}"]
+        out.append(f"si_addr={hex(addr) if addr else 'NULL'}")
+    elif signo == SIGPOLL:
+        band, fd = struct.unpack_from("<qi", b, 16)
+        out += [f"si_band={band}", f"si_fd={fd}"]
     else:
-        out.append(f"si_code={SI.get(code, code)}")
-        if code <= 0 or code == 0x80:
-            pid, uid = struct.unpack_from("<iI", b, 16)
+        if pid or uid:
             out += [f"si_pid={pid}", f"si_uid={uid}"]
+        if sigval:
+            out += value
     return "{" + ", ".join(out) + "}"
 
 
