@@ -154,13 +154,24 @@ static __always_inline void sigreturn_mask(struct pt_regs *regs, u64 *a)
 }
 
 /* The user registers of the current task, in a tracepoint that does not pass them
- * (bpf_task_pt_regs: 5.15 and later, with BTF; -DHAVE_TASK_PT_REGS says so). */
+ * (bpf_task_pt_regs: 5.15 and later, with BTF; -DHAVE_TASK_PT_REGS says so). Before, they
+ * are where the kernel's task_pt_regs() finds them: at the top of the task's kernel stack
+ * (x86-64 leaves no padding above them), task->stack read at its offset from BTF. */
+#ifndef THREAD_SIZE
+#define THREAD_SIZE 16384
+#endif
 static __always_inline struct pt_regs *user_regs(void)
 {
 #ifdef HAVE_TASK_PT_REGS
     return (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
 #else
-    return 0;
+    u32 k = CFG_TASK_STACK;
+    u64 *at = config.lookup(&k);
+    u64 stack = 0;
+    if (!at || !*at ||
+        bpf_probe_read_kernel(&stack, sizeof(stack), (void *)(bpf_get_current_task() + *at)) || !stack)
+        return 0;
+    return (struct pt_regs *)(stack + THREAD_SIZE) - 1;
 #endif
 }
 
