@@ -23,7 +23,8 @@ CFG_PORT = 1  # packets: keep packets with this source or destination port, 0: a
 CFG_OWNERS = 2  # packets: 1: keep only packets of the `traced` TGIDs
 _CONFIG = ("CFG_DEFAULT", "CFG_CGROUPS", "CFG_FOLLOW", "CFG_GEN", "CFG_PROTO", "CFG_PORT", "CFG_OWNERS")
 # config map index -> the task_struct member whose byte offset (from the kernel's BTF) the
-# dispatcher writes there for bpf/task_events.c: C reads it as CFG_TASK_<MEMBER>
+# dispatcher writes there for bpf/task_events.c (and bpf/dispatch.c: stack): C reads it as
+# CFG_TASK_<MEMBER>
 CFG_TASK_FIELDS = {3: "exit_code", 4: "pid", 5: "tgid", 6: "comm", 7: "__state", 9: "stack"}
 CFG_SIZE = max(*CFG_TASK_FIELDS, CFG_GEN) + 1
 assert CFG_GEN not in CFG_TASK_FIELDS

@@ -69,7 +69,8 @@ def _pow2_pages(size: int, minimum: int = 1) -> int:
 
 def task_offsets(path: Path = btf.VMLINUX) -> dict[str, int]:
     """Where the kernel's task_struct (the running one's BTF, or `path`) has the members
-    bpf/task_events.c reads, by their names in CFG_TASK_FIELDS; one it lacks is left out."""
+    the programs read (bpf/task_events.c, bpf/dispatch.c), by their names in CFG_TASK_FIELDS;
+    one it lacks is left out."""
     found = dict(btf.offsets("task_struct", (*CFG_TASK_FIELDS.values(), "state"), path))
     if "state" in found:  # named state before Linux 5.14
         found.setdefault("__state", found.pop("state"))
