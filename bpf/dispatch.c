@@ -165,11 +165,8 @@ static __always_inline struct pt_regs *user_regs(void)
 #ifdef HAVE_TASK_PT_REGS
     return (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
 #else
-    u32 k = CFG_TASK_STACK;
-    u64 *at = config.lookup(&k);
-    u64 stack = 0;
-    if (!at || !*at ||
-        bpf_probe_read_kernel(&stack, sizeof(stack), (void *)(bpf_get_current_task() + *at)) || !stack)
+    u64 at = config_at(CFG_TASK_STACK), stack = 0;
+    if (!at || bpf_probe_read_kernel(&stack, sizeof(stack), (void *)(bpf_get_current_task() + at)) || !stack)
         return 0;
     return (struct pt_regs *)(stack + THREAD_SIZE) - 1;
 #endif

@@ -30,6 +30,11 @@ TRACER_MAP("prog", u32, u32, exit_progs, MAX_SLOTS * NR_MAX);  /* handlers run a
 TRACER_MAP("percpu_array", int, struct scratch_buf, scratch, 1);
 TRACER_MAP("percpu_array", int, u64, lost, 1);                /* events the buffer had no room for */
 TRACER_MAP("array", int, u64, config, CFG_SIZE);
+static __always_inline u64 config_at(u32 k)
+{
+    u64 *v = config.lookup(&k);
+    return v ? *v : 0;
+}
 /* cgroup v2 id -> 1 + slot: a container's processes, even those that join it later
  * (podman exec) and so descend from none of its processes. */
 TRACER_MAP("hash", u64, u8, cgroup_slot, 256);

@@ -13,12 +13,6 @@
 #define TRACE_SIGNAL_IGNORED 1
 #define SIGINFO_SIZE 48         /* struct kernel_siginfo */
 
-static __always_inline u64 cfg(u32 k)
-{
-    u64 *v = config.lookup(&k);
-    return v ? *v : 0;
-}
-
 /* Whether the current task's calls are traced: the same test as the dispatch's. */
 static __always_inline int traced(u32 tgid)
 {
@@ -32,7 +26,7 @@ static __always_inline int traced_other(u32 tgid)
     u8 *slot = pid_slot.lookup(&tgid);
     if (!slot || *slot == SLOT_NEVER)
         return 0;
-    return *slot || cfg(CFG_DEFAULT);
+    return *slot || config_at(CFG_DEFAULT);
 }
 
 /* A record about task (tgid, tid), built on the stack: these programs can run in an
@@ -50,7 +44,7 @@ static __always_inline void task_record(void *ctx, u32 tgid, u32 tid, u16 flags,
     e.size = sizeof(e);
     if (info)
         bpf_probe_read_kernel(e.args, SIGINFO_SIZE, info);
-    u64 comm_at = cfg(CFG_TASK_COMM);
+    u64 comm_at = config_at(CFG_TASK_COMM);
     if (task && comm_at) {
         bpf_probe_read_kernel(e.comm, sizeof(e.comm), (char *)task + comm_at);
     } else {
@@ -67,7 +61,7 @@ int task_exit(struct bpf_raw_tracepoint_args *ctx)
     u64 id = bpf_get_current_pid_tgid();
     if (traced(id >> 32)) {
         s32 code = -1;
-        u64 at = cfg(CFG_TASK_EXIT_CODE);
+        u64 at = config_at(CFG_TASK_EXIT_CODE);
         if (at)
             bpf_probe_read_kernel(&code, sizeof(code), (char *)ctx->args[0] + at);
         task_record(ctx, id >> 32, (u32)id, EV_EXIT, 0, code, 0, 0);
@@ -97,7 +91,7 @@ int sig_deliver(struct bpf_raw_tracepoint_args *ctx)
 int sig_generate(struct bpf_raw_tracepoint_args *ctx)
 {
     int sig = (int)ctx->args[0];
-    u64 pid_at = cfg(CFG_TASK_PID), tgid_at = cfg(CFG_TASK_TGID);
+    u64 pid_at = config_at(CFG_TASK_PID), tgid_at = config_at(CFG_TASK_TGID);
     int result = (int)ctx->args[4];
     if ((result != TRACE_SIGNAL_IGNORED && result != TRACE_SIGNAL_DELIVERED) || sig == SIGKILL ||
         !pid_at || !tgid_at)
@@ -121,7 +115,7 @@ int sig_generate(struct bpf_raw_tracepoint_args *ctx)
     /* whether the target sleeps (in a call, most likely) or runs: the consumer shows a dropped
      * signal after that call, or before the next one */
     u32 state = 0;
-    u64 state_at = cfg(CFG_TASK_STATE);
+    u64 state_at = config_at(CFG_TASK_STATE);
     if (state_at)
         bpf_probe_read_kernel(&state, sizeof(state), (char *)task + state_at);
     u16 flags = result == TRACE_SIGNAL_IGNORED ? EV_SIGNAL | EV_LATE : EV_SENT;

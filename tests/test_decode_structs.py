@@ -174,9 +174,8 @@ def test_siginfo_as_real_strace_prints_it(tmp_path):
     records = [struct.pack("<iii4xQQ", *r).ljust(128, b"\0") for r in SIGINFOS]
     prog = tmp_path / "queue"
     subprocess.run(["gcc", "-o", prog, Path(__file__).parent / "fixtures/siginfo/queue.c"], check=True)
-    out = subprocess.run(["strace", "-e", "trace=rt_sigqueueinfo", "-o", tmp_path / "log", prog],
-                         input=b"".join(records), check=True)
-    assert out.returncode == 0
+    subprocess.run(["strace", "-e", "trace=rt_sigqueueinfo", "-o", tmp_path / "log", prog],
+                   input=b"".join(records), check=True)
     theirs = [ln.split("SIGUSR1, ", 1)[1].rsplit(") = ", 1)[0]
               for ln in (tmp_path / "log").read_text().splitlines() if ln.startswith("rt_sigqueueinfo")]
     assert [siginfo(r) for r in records] == theirs

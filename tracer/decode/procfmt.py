@@ -105,13 +105,14 @@ FAULT_CODES = {
 
 POLL_CODES = ["POLL_IN", "POLL_OUT", "POLL_MSG", "POLL_ERR", "POLL_PRI", "POLL_HUP"]
 SIGCHLD, SIGPOLL = 17, 29
+NAMED_CODES = {SIGCHLD: list(CLD.values()), SIGPOLL: POLL_CODES, **FAULT_CODES}  # si_code 1, 2 ...
 
 
 def _code(signo: int, code: int) -> str:
     """si_code's name: a generic one first, then those of the signal; else its hex value."""
     if code in SI:
         return SI[code]
-    named = {SIGCHLD: list(CLD.values()), SIGPOLL: POLL_CODES}.get(signo) or FAULT_CODES.get(signo)
+    named = NAMED_CODES.get(signo)
     if named and 0 < code <= len(named):
         return named[code - 1]
     return f"{code & 0xFFFFFFFF:#x}"
@@ -144,7 +145,7 @@ def siginfo(b: bytes) -> str:
                 f"si_utime={_ticks(utime)}", f"si_stime={_ticks(stime)}"]
     elif signo in FAULT_CODES:  # a fault: where it happened
         addr = struct.unpack_from("<Q", b, 16)[0]
-        out.append(f"si_addr={hex(addr) if addr else 'NULL'}")
+        out.append(f"si_addr={ptr(addr)}")
     elif signo == SIGPOLL:
         band, fd = struct.unpack_from("<qi", b, 16)
         out += [f"si_band={band}", f"si_fd={fd}"]
