@@ -213,7 +213,7 @@ def summary_floor(exe: Path, calls: int, rounds: int = 11) -> dict[str, float]:
     try:
         for name, kw in builds.items():
             s = sums[name] = Summary(tab, None, **kw)
-            s.start([])
+            s.start({})
             s.detach()
         for r in range(rounds):
             times["none"].append(counted(None))
@@ -253,7 +253,7 @@ def workload_costs(argv: list[str], rounds: int = 5) -> tuple[float, float, floa
         return time.monotonic() - t0
 
     s = Summary(table.load(capabilities.probe().tracefs), None)
-    s.start([])
+    s.start({})
     times: dict[str, list[float]] = {"none": [], "summary": [], "strace": []}
     try:
         run(None, [])  # a first run warms the page cache

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from bounds import bound
 
+from tracer import procfs
 from tracer.views import summary
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -149,7 +150,7 @@ def test_an_untraced_process_is_never_counted_under_the_task_cached_while_attach
                         for f in ("getppid", "getuid"))
     s = summary.Summary(table.load(Path("/sys/kernel/tracing")), ["getppid", "getuid"], follow=False)
     try:
-        s.start([traced.pid])
+        s.start(procfs.start_times([traced.pid]))
         for _ in range(40):
             s.detach()
             s.attach()
@@ -179,7 +180,7 @@ def test_processes_taking_turns_on_one_cpu_keep_exact_counts(tmp_path):
                               stdout=subprocess.PIPE, env={**os.environ, "WAIT": "1"}) for _ in range(2)]
     s = summary.Summary(table.load(Path("/sys/kernel/tracing")), ["getppid"], follow=False)
     try:
-        s.start([p.pid for p in procs])
+        s.start(procfs.start_times(p.pid for p in procs))
         for p in procs:
             p.stdin.write(b"g")
             p.stdin.flush()

@@ -7,8 +7,9 @@ their options: the PIDs to trace now, whether children follow, and (with
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from tracer import procfs
 from tracer.containers.hooks import ContainerTags
 from tracer.containers.model import Container
 from tracer.containers.resolve import resolve as resolve_containers
@@ -20,10 +21,23 @@ class Targets:
     follow_forks: bool = True
     containers: tuple[Container, ...] = ()
     tags: ContainerTags | None = None  # pid -> container short id; None without --container
+    # pid -> start time (procfs.start_times), read when the pids were
+    started: dict[int, int] = field(default_factory=dict, compare=False)
 
     def cgroup_ids(self) -> list[int]:
         """The containers' cgroup v2 ids (those that have one), for an in-kernel filter."""
         return [cg for cg in (self.tags.cgroup_ids.values() if self.tags else ()) if cg]
+
+    def to_mark(self) -> dict[int, int]:
+        """The PIDs a source marks as traced at start, each with its start time: `pids`
+        and, when children follow, the processes they have started. A source checks the
+        times after marking (procfs.replaced): a process that ended before its mark was
+        written leaves a mark the kernel never clears, which a process reusing the number
+        would inherit."""
+        marked = {p: self.started[p] for p in self.pids if p in self.started}
+        if self.follow_forks:
+            marked.update(procfs.start_times(procfs.descendants(list(marked))))
+        return marked
 
 
 def resolve(pids: list[int], containers: list[str], follow_forks: bool = True) -> Targets:
@@ -34,4 +48,4 @@ def resolve(pids: list[int], containers: list[str], follow_forks: bool = True) -
     for c in found:
         all_pids += [p for p in c.pids if p not in all_pids]
     return Targets(tuple(all_pids), follow_forks, tuple(found),
-                   ContainerTags(found) if found else None)
+                   ContainerTags(found) if found else None, procfs.start_times(all_pids))

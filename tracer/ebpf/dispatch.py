@@ -228,8 +228,14 @@ class Dispatcher:
         self._changed()
 
     def release(self, pid: int) -> None:
-        if pid != os.getpid():
-            self.bpf["pid_slot"][ct.c_int(pid)] = ct.c_uint8(0)
+        self.release_all([pid])
+
+    def release_all(self, pids: list[int]) -> None:
+        table = self.bpf["pid_slot"]
+        for pid in pids:
+            if pid != os.getpid():
+                table[ct.c_int(pid)] = ct.c_uint8(0)
+        if pids:
             self._changed()
 
     def _changed(self) -> None:

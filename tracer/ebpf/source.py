@@ -30,10 +30,9 @@ class EbpfSource:
             self.engine.load()
             for sc in self.plan.syscalls:
                 disp.install(TRACED_SLOT, sc)
-            pids = list(self.targets.pids)
-            if self.targets.follow_forks:
-                pids += procfs.descendants(pids)
-            disp.assign_all(pids, TRACED_SLOT)
+            marked = self.targets.to_mark()
+            disp.assign_all(list(marked), TRACED_SLOT)
+            disp.release_all(procfs.replaced(marked))
             # A container is followed two ways: its processes' children (fork following,
             # which works on any cgroup layout) and, where it has a cgroup v2 id, every
             # process in its cgroup (processes `podman exec` adds descend from none of them).

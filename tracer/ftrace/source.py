@@ -13,6 +13,7 @@ import re
 import time
 from typing import Callable
 
+from tracer import procfs
 from tracer.errors import TracerError
 from tracer.ftrace import lines, tasks
 from tracer.hooks.options import HookOptions
@@ -89,8 +90,12 @@ class FtraceSession:
 
     def start(self) -> None:
         given = set(self.opts.pids or ())
-        self.tids = tasks.task_ids_of(self.targets.pids,
-                                      frozenset(p for p in self.targets.pids if p not in given))
+        # a number freed and reused since --pid/--container was resolved names another process
+        gone = set(procfs.replaced(self.targets.started))
+        if gone & given:
+            raise TracerError(f"PID {min(gone & given)} exited before tracing started")
+        pids = tuple(p for p in self.targets.pids if p not in gone)
+        self.tids = tasks.task_ids_of(pids, frozenset(p for p in pids if p not in given))
         if not self.tids:  # an empty PID filter would trace every task
             raise TracerError("every traced process exited before tracing started: run it again"
                               " while the container has processes")

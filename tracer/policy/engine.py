@@ -125,6 +125,10 @@ class PolicyEngine:
         if pid != os.getpid():
             self.bpf["pid_slot"][ct.c_int(pid)] = ct.c_uint8(slot + 1)
 
+    def release(self, pid: int) -> None:
+        if pid != os.getpid():
+            self.bpf["pid_slot"][ct.c_int(pid)] = ct.c_uint8(0)
+
     def assign_cgroup(self, cgroup_id: int, slot: int) -> None:
         self.bpf["cgroup_slot"][ct.c_uint64(cgroup_id)] = ct.c_uint8(slot + 1)
         self.bpf["config"][ct.c_int(CFG_CGROUPS)] = ct.c_uint64(1)

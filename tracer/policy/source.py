@@ -48,11 +48,11 @@ class PolicySource:
             slot = TARGET_SLOT if targeted else ALL_SLOT
             self.engine.install(slot)
             if targeted:
-                pids = list(self.targets.pids)
-                if self.targets.follow_forks:
-                    pids += procfs.descendants(pids)
-                for pid in pids:
+                marked = self.targets.to_mark()
+                for pid in marked:
                     self.engine.assign(pid, slot)
+                for pid in procfs.replaced(marked):
+                    self.engine.release(pid)
                 for cgroup_id in self.targets.cgroup_ids():
                     self.engine.assign_cgroup(cgroup_id, slot)
             else:

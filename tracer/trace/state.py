@@ -117,8 +117,10 @@ class TraceState:
                 self.disp.release(m)
             self.pids.pop(pid, None)
             return
-        slot = self._slot_for(hset)
-        self.disp.assign_all(movers, slot)  # one map write each: the switch is atomic per process
+        started = procfs.start_times(movers)
+        slot = self._slot_for(hset)  # may build a handler: a mover can end meanwhile
+        self.disp.assign_all(list(started), slot)  # one map write each: atomic per process
+        self.disp.release_all(procfs.replaced(started))  # ended unmarked: the kernel won't clear it
         self.pids[pid] = slot
 
     def _set_default(self, hset: frozenset) -> None:

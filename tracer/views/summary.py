@@ -10,6 +10,7 @@ import os
 import time
 from dataclasses import dataclass, field
 
+from tracer import procfs
 from tracer.ebpf import btf, progstats
 from tracer.ebpf import compile as bpfc
 from tracer.ebpf.cheader import CFG_CGROUPS, CFG_FOLLOW, CFG_GEN
@@ -19,6 +20,7 @@ from tracer.hooks.options import HookOptions
 from tracer.pipeline.writer import TraceWriter
 from tracer.syscalls.table import SyscallTable
 from tracer.targets import Targets
+from tracer.targets import resolve as resolve_targets
 
 DEFAULT_INTERVAL = 10
 RULE = "------ ----------- ----------- --------- --------- ----------------"
@@ -86,9 +88,9 @@ class Summary:
         self.bpf = None
         self.gen = 0  # config's CFG_GEN
 
-    def start(self, pids: list[int], cgroups: list[int] | None = None) -> None:
-        """Count `pids` (and their children when following forks), and every process of the
-        cgroups `cgroups` (a container's, by cgroup v2 id)."""
+    def start(self, pids: dict[int, int], cgroups: list[int] | None = None) -> None:
+        """Count `pids` (PID -> start time, from procfs.start_times; their children too when
+        following forks), and every process of the cgroups `cgroups` (by cgroup v2 id)."""
         flags = [f"-DMAX_CPUS={possible_cpus()}"] + (["-DTASK_STORAGE"] if btf.task_storage() else [])
         flags += (["-DTRACER_FLOOR"] if self.floor else []) + ([] if self.clock else ["-DTRACER_NO_CLOCK"])
         self.bpf = bpfc.build(bpfc.source("summary.c"), flags)
@@ -103,6 +105,8 @@ class Summary:
             for pid in pids:
                 if pid != os.getpid():
                     traced[ct.c_int(pid)] = ct.c_uint8(1)
+            for pid in procfs.replaced(pids):  # ended unmarked: the kernel won't clear it
+                traced[ct.c_int(pid)] = ct.c_uint8(0)
             for cg in cgroups or []:
                 self.bpf["cgroups"][ct.c_uint64(cg)] = ct.c_uint8(1)
             self.bpf["config"][ct.c_int(CFG_CGROUPS)] = ct.c_uint64(1 if cgroups else 0)
@@ -207,25 +211,17 @@ def render(figures: dict[tuple[int, str], dict[str, Row]], at: float) -> str:
 class SummarySource:
     """The event source of the ebpf-summary hook: writes a report every `interval` s."""
 
-    def __init__(self, summary: Summary, pids: list[int], interval: int, follow: bool = True,
-                 cgroups: list[int] | None = None) -> None:
+    def __init__(self, summary: Summary, targets: Targets, interval: int) -> None:
         if interval <= 0:
             raise TracerError(f"--interval {interval}: give a number of seconds above 0")
         self.summary = summary
-        self.pids = pids
-        self.cgroups = cgroups or []
+        self.targets = targets
         self.interval = interval
-        self.follow = follow
         self.next = 0.0
         self.skipped = 0
 
     def start(self) -> None:
-        from tracer.procfs import descendants
-
-        pids = list(self.pids)
-        if self.follow:
-            pids += descendants(pids)
-        self.summary.start(pids, self.cgroups)
+        self.summary.start(self.targets.to_mark(), self.targets.cgroup_ids())
         # a first table after a second (a reader sees at once that counting works), then
         # one every interval
         self.next = time.monotonic() + min(1.0, self.interval)
@@ -267,9 +263,8 @@ def create(hook: object, opts: HookOptions, targets: Targets, caps: object) -> S
     tab = systable.load(tracefs)
     for n in opts.syscalls or []:
         tab.get(n)  # an unknown name: the error with the closest names
-    return SummarySource(Summary(tab, opts.syscalls, targets.follow_forks), list(targets.pids),
-                         DEFAULT_INTERVAL if opts.interval is None else opts.interval,
-                         targets.follow_forks, targets.cgroup_ids())
+    return SummarySource(Summary(tab, opts.syscalls, targets.follow_forks), targets,
+                         DEFAULT_INTERVAL if opts.interval is None else opts.interval)
 
 
 def run_trace(specs: list[str], output: str | None, follow: bool, interval: int) -> int:
@@ -297,7 +292,8 @@ def run_trace(specs: list[str], output: str | None, follow: bool, interval: int)
         pids += sp.resolve_targets(s.targets)
         every |= "all" in s.handlers
         names.update(sc.name for sc in check_handlers(tuple(h for h in s.handlers if h != "all"), tab))
-    src = SummarySource(Summary(tab, None if every else sorted(names), follow), pids, interval, follow)
+    src = SummarySource(Summary(tab, None if every else sorted(names), follow),
+                        resolve_targets(pids, [], follow), interval)
     stop = install_stop_handlers()
     from tracer import safefile
 

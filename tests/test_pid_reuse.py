@@ -1,0 +1,149 @@
+"""A traced PID that ends before its mark is written, and a number reused since the
+targets were resolved: no later process inherits the trace (real sessions, real kernel)."""
+
+from __future__ import annotations
+
+import ctypes as ct
+import os
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from tracer import capabilities, procfs, targets
+from tracer.errors import TracerError
+from tracer.hooks import options, registry
+from tracer.pipeline.writer import TraceWriter
+
+CAPS = capabilities.probe()
+needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="loads BPF programs: needs root")
+NS_LAST_PID = Path("/proc/sys/kernel/ns_last_pid")
+
+
+def sleeper() -> subprocess.Popen:
+    return subprocess.Popen(["sleep", "600"])
+
+
+def ended(p: subprocess.Popen) -> int:
+    p.kill()
+    p.wait()
+    return p.pid
+
+
+def reuse(pid: int) -> subprocess.Popen:
+    """A new process given the number `pid` (free now), through ns_last_pid. A process is
+    named by PID and start time, counted in clock ticks: the new one starts a few ticks
+    later, as any process does that gets a number only after pid_max wrapped around."""
+    time.sleep(0.05)
+    for _ in range(20):
+        NS_LAST_PID.write_text(str(pid - 1))
+        p = sleeper()
+        if p.pid == pid:
+            return p
+        ended(p)  # another process took the number first: try again
+    pytest.fail(f"could not start a process as PID {pid}")
+
+
+def test_start_times_name_one_process():
+    a = sleeper()
+    try:
+        started = procfs.start_times([a.pid, os.getpid()])
+        assert set(started) == {a.pid, os.getpid()}
+        assert procfs.replaced(started) == []
+    finally:
+        ended(a)
+    assert procfs.replaced(started) == [a.pid]
+    assert procfs.start_times([a.pid]) == {}
+
+
+@pytest.fixture
+def session():
+    """prepare(hook, who) -> start(): the hook's options are parsed while every PID of `who`
+    lives (as the manager does before building anything); start() builds and starts the
+    source. Every source started is closed after the test."""
+    opened = []
+
+    def prepare(hook_name: str, who: targets.Targets):
+        hook = registry.get(hook_name)
+        opts = options.parse(hook, " ".join(f"--pid {p}" for p in who.pids))
+
+        def start():
+            source = hook.runner(hook, opts, who, CAPS)
+            opened.append(source)
+            source.start()
+            return source
+        return start
+
+    yield prepare
+    fd = os.open(os.devnull, os.O_WRONLY)
+    try:
+        for s in opened:
+            s.close(TraceWriter(fd))
+    finally:
+        os.close(fd)
+
+
+def _marked(source, pid: int) -> int:
+    """The pid_slot (summary: `traced`) value the source's programs see for `pid`."""
+    if hasattr(source, "summary"):
+        return source.summary.bpf["traced"][ct.c_int(pid)].value
+    engine = source.engine
+    bpf = engine.disp.bpf if hasattr(engine, "disp") else engine.bpf
+    return bpf["pid_slot"][ct.c_int(pid)].value
+
+
+@needs_root
+@pytest.mark.parametrize("hook", ["ebpf-syscalls", "ebpf-summary", "ebpf-policy-sensitive-files"])
+def test_a_pid_that_ended_before_start_is_not_left_marked(session, hook):
+    live, dying = sleeper(), sleeper()
+    try:
+        who = targets.resolve([live.pid, dying.pid], [], follow_forks=True)
+        start = session(hook, who)
+        ended(dying)  # after resolving, before the programs are built and the PIDs marked
+        source = start()
+        assert _marked(source, live.pid) != 0
+        assert _marked(source, dying.pid) == 0
+    finally:
+        ended(live)
+
+
+@needs_root
+@pytest.mark.parametrize("hook", ["ebpf-syscalls", "ebpf-summary", "ebpf-policy-sensitive-files"])
+def test_a_reused_pid_does_not_make_its_new_process_traced(session, hook):
+    live, dying = sleeper(), sleeper()
+    newcomer = None
+    try:
+        who = targets.resolve([live.pid, dying.pid], [], follow_forks=True)
+        start = session(hook, who)
+        newcomer = reuse(ended(dying))
+        source = start()
+        assert _marked(source, live.pid) != 0
+        assert _marked(source, newcomer.pid) == 0
+    finally:
+        ended(live)
+        if newcomer:
+            ended(newcomer)
+
+
+@needs_root
+def test_ftrace_refuses_a_given_pid_whose_number_was_reused():
+    live, dying = sleeper(), sleeper()
+    newcomer = None
+    try:
+        who = targets.resolve([live.pid, dying.pid], [], follow_forks=True)
+        hook = registry.get("ftrace-syscalls")
+        opts = options.parse(hook, f"--pid {live.pid} --pid {dying.pid}")
+        newcomer = reuse(ended(dying))
+        source = hook.runner(hook, opts, who, CAPS)
+        fd = os.open(os.devnull, os.O_WRONLY)
+        try:
+            with pytest.raises(TracerError, match=f"PID {dying.pid} exited before tracing started"):
+                source.start()
+        finally:
+            source.close(TraceWriter(fd))  # what a start that did not refuse made goes too
+            os.close(fd)
+    finally:
+        ended(live)
+        if newcomer:
+            ended(newcomer)
