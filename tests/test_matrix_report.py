@@ -73,7 +73,9 @@ def matrix(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
         shutil.copy(ROOT / "vagrant/test-matrix", script)
         (tmp_path / "vagrant/run-qemu").write_text(FAKE_RUN_QEMU)
         (tmp_path / "vagrant/run-qemu").chmod(0o755)
-    env = dict(os.environ, TRACER_MATRIX_LOGS=str(tmp_path / "logs"))
+    # the caller's own matrix settings (a suite run by test-matrix inherits them) stay out
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TRACER_QEMU_", "TRACER_MATRIX_"))}
+    env["TRACER_MATRIX_LOGS"] = str(tmp_path / "logs")
     return subprocess.run(["bash", str(script), *args], capture_output=True, text=True, timeout=60,
                           env=env, cwd=tmp_path)
 

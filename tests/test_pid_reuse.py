@@ -13,6 +13,7 @@ import pytest
 
 from tracer import capabilities, procfs, targets
 from tracer.errors import TracerError
+from tracer.ftrace.source import RESCAN_EVERY, FtraceSession, enable_all
 from tracer.hooks import options, registry
 from tracer.pipeline.writer import TraceWriter
 
@@ -147,3 +148,51 @@ def test_ftrace_refuses_a_given_pid_whose_number_was_reused():
         ended(live)
         if newcomer:
             ended(newcomer)
+
+
+def _ftrace_session(who: targets.Targets, opts_text: str, before_filter=lambda: None):
+    """A real ftrace session on `who` whose configure step runs `before_filter` first,
+    between the listing of the tasks and the writing of the PID filter."""
+    hook = registry.get("ftrace-sched")
+    opts = options.parse(hook, opts_text)
+
+    def configure(session: FtraceSession) -> None:
+        before_filter()
+        enable_all(session, [("sched", "sched_process_exec")])
+    return FtraceSession(hook, opts, who, configure)
+
+
+@needs_root
+def test_ftrace_takes_a_task_that_ended_before_its_filter_was_written_out_of_it():
+    live, dying = sleeper(), sleeper()
+    who = targets.resolve([live.pid, dying.pid], [], follow_forks=True)
+    session = _ftrace_session(who, f"--pid {live.pid} --pid {dying.pid}", lambda: ended(dying))
+    fd = os.open(os.devnull, os.O_WRONLY)
+    try:
+        session.start()
+        assert dying.pid in session.tids  # listed while it lived
+        assert session.instance.filter_pids("set_event_pid") == {live.pid}
+    finally:
+        session.close(TraceWriter(fd))
+        os.close(fd)
+        ended(live)
+
+
+@needs_root
+def test_ftrace_without_fork_following_takes_ended_tasks_out_of_its_filter():
+    """The kernel removes an ending task from the filter only while it follows forks."""
+    live, leaving = sleeper(), sleeper()
+    who = targets.resolve([live.pid, leaving.pid], [], follow_forks=False)
+    session = _ftrace_session(who, f"--pid {live.pid} --pid {leaving.pid} --no-follow-forks")
+    fd = os.open(os.devnull, os.O_WRONLY)
+    try:
+        session.start()
+        assert session.instance.filter_pids("set_event_pid") == {live.pid, leaving.pid}
+        ended(leaving)
+        time.sleep(RESCAN_EVERY)
+        session.poll(0.1, TraceWriter(fd))
+        assert session.instance.filter_pids("set_event_pid") == {live.pid}
+    finally:
+        session.close(TraceWriter(fd))
+        os.close(fd)
+        ended(live)

@@ -71,4 +71,4 @@ def create(hook: Hook, opts: HookOptions, targets: Targets, caps: Capabilities) 
     pattern = opts.filter
     if pattern is not None:
         check_filter(pattern)
-    return FtraceSession(hook, opts, targets, _configure, teardown=_reset)
+    return FtraceSession(hook, opts, targets, _configure, teardown=_reset, pid_filter="set_ftrace_pid")

@@ -39,8 +39,9 @@ HOLD = 0.5
 
 class FtraceSession:
     def __init__(self, hook: Hook, opts: HookOptions, targets: Targets, configure: Configure,
-                 teardown: Configure | None = None) -> None:
+                 teardown: Configure | None = None, pid_filter: str = "set_event_pid") -> None:
         self.hook = hook
+        self.pid_filter = pid_filter  # the instance file configure() writes self.tids to
         if opts.format == "strace":  # ftrace events carry no call duration nor decoded args
             raise TracerError(f"--format strace is for the ebpf hooks; use --format text or json"
                               f" with {hook.name}")
@@ -57,6 +58,10 @@ class FtraceSession:
         self._configure = configure
         self._teardown_hook = teardown
         self.tids: list[int] = []
+        # tid -> start time of the tasks written to the PID filter that may still need taking
+        # out: a task that ends before it is written stays there, and the kernel removes an
+        # ending task only while it follows forks
+        self._listed: dict[int, int] = {}
         self.instance: Instance | None = None
         self.dynevents: list[DynEvent] = []
         self.pipe: TracePipe | None = None
@@ -95,7 +100,9 @@ class FtraceSession:
         if gone & given:
             raise TracerError(f"PID {min(gone & given)} exited before tracing started")
         pids = tuple(p for p in self.targets.pids if p not in gone)
-        self.tids = tasks.task_ids_of(pids, frozenset(p for p in pids if p not in given))
+        tids = tasks.task_ids_of(pids, frozenset(p for p in pids if p not in given))
+        self._listed = procfs.start_times(tids)
+        self.tids = [t for t in tids if t in self._listed]
         if not self.tids:  # an empty PID filter would trace every task
             raise TracerError("every traced process exited before tracing started: run it again"
                               " while the container has processes")
@@ -109,6 +116,7 @@ class FtraceSession:
             if self.opts.buffer_size:
                 self.instance.set_total_buffer_size(self.opts.buffer_size)
             self._configure(self)
+            self._take_out_ended()
             self._follow_forks_for_tags()
             self.pipe = self.instance.open_pipe()
             self._lost_seen = self.instance.lost_events()
@@ -132,7 +140,7 @@ class FtraceSession:
         self._count_lost(writer)
         if self.watch:
             self.watch.check(writer)
-            self._join_new_container_tasks()
+        self._tend_pid_filter()
 
     def close(self, writer: TraceWriter) -> None:
         if self._closed:
@@ -154,18 +162,43 @@ class FtraceSession:
 
     # -- internals ---------------------------------------------------------------
 
-    def _join_new_container_tasks(self) -> None:
-        """Add to the PID filter the tasks that joined a traced container without being
-        forked by its processes (podman exec): tracefs cannot filter by cgroup."""
+    def _tend_pid_filter(self) -> None:
         now = time.monotonic()
         if self.instance is None or now - self._rescanned < RESCAN_EVERY:
             return
         self._rescanned = now
+        if self.watch:
+            self._join_new_container_tasks()
+        self._take_out_ended()
+
+    def _join_new_container_tasks(self) -> None:
+        """Add to the PID filter the tasks that joined a traced container without being
+        forked by its processes (podman exec): tracefs cannot filter by cgroup."""
+        assert self.instance is not None
         joined = containerwatch.current_pids(self.tags) - self._known
         self._known |= joined
         tids = [t for pid in joined for t in tasks.task_ids_if_alive(pid)]
-        if tids:
-            self.instance.add_event_pids(tids)
+        if tids and self.targets.follow_forks:  # those forked by traced tasks are there already
+            tids = list(set(tids) - self.instance.filter_pids(self.pid_filter))
+        started = procfs.start_times(tids)
+        if started:
+            self.instance.add_filter_pids(self.pid_filter, list(started))
+            self._listed.update(started)
+            self._take_out_ended()
+
+    def _take_out_ended(self) -> None:
+        """Remove from the PID filter the listed tasks that ended, before a new task is given
+        the number. While forks are followed the kernel removes a task at its end, so only
+        one that ended before it was written is left, and the list is then done with."""
+        assert self.instance is not None
+        ended = set(procfs.replaced(self._listed))
+        if ended:
+            self.instance.remove_filter_pids(self.pid_filter, ended)
+        if self.targets.follow_forks:
+            self._listed = {}
+        else:
+            for tid in ended:
+                del self._listed[tid]
 
     def _follow_forks_for_tags(self) -> None:
         """Tag the lines of a task by its parent's container, from the fork event.
