@@ -181,10 +181,9 @@ class FtraceSession:
         if tids and self.targets.follow_forks:  # those forked by traced tasks are there already
             tids = list(set(tids) - self.instance.filter_pids(self.pid_filter))
         started = procfs.start_times(tids)
-        if started:
+        if started:  # _tend_pid_filter takes out those that end before they are written
             self.instance.add_filter_pids(self.pid_filter, list(started))
             self._listed.update(started)
-            self._take_out_ended()
 
     def _take_out_ended(self) -> None:
         """Remove from the PID filter the listed tasks that ended, before a new task is given

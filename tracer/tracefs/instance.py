@@ -7,7 +7,6 @@ it). Instance names are `tracer_<stem>_<pid>`; see naming.py.
 from __future__ import annotations
 
 import errno
-import os
 import time
 from pathlib import Path
 
@@ -117,29 +116,22 @@ class Instance:
     def add_filter_pids(self, name: str, pids: list[int]) -> None:
         """Add PIDs to the PID filter `name` (set_event_pid or set_ftrace_pid), keeping those
         there (children the kernel added)."""
-        fd = os.open(self.path / name, os.O_WRONLY | os.O_APPEND)
-        try:
-            os.write(fd, " ".join(map(str, pids)).encode())
-        except OSError as e:
-            raise TracerError(f"cannot add PIDs to {name} of {self.name}: {e.strerror}") from None
-        finally:
-            os.close(fd)
+        self.write(name, " ".join(map(str, pids)), f"add PIDs to {name} of {self.name}", append=True)
 
     def filter_pids(self, name: str) -> set[int]:
         """The task IDs in the PID filter `name` now."""
         return {int(w) for w in self.read(name).split() if w.isdigit()}  # empty: "no pid"
 
-    def remove_filter_pids(self, name: str, gone: set[int]) -> set[int]:
-        """Take `gone` out of the PID filter `name`; returns what was in it. The file has no
+    def remove_filter_pids(self, name: str, gone: set[int]) -> None:
+        """Take `gone` out of the PID filter `name`. The file has no
         removal syntax, so it is read and written back whole: a child the kernel added in
         between is dropped. Left alone when nothing would remain, as an empty filter traces
         every task."""
         now = self.filter_pids(name)
         keep = now - gone
-        if keep == now or not keep:
-            return set()
-        self.write(name, " ".join(map(str, sorted(keep))), f"remove ended tasks from {name} of {self.name}")
-        return now & gone
+        if keep != now and keep:
+            self.write(name, " ".join(map(str, sorted(keep))),
+                       f"take ended tasks out of {name} of {self.name}")
 
     def set_ftrace_pids(self, pids: list[int], follow_forks: bool) -> None:
         """The function tracer's PID filter, with children followed via function-fork."""
