@@ -16,11 +16,11 @@ def closing(passed: int, failed: int = 0, skipped: int = 0) -> str:
 
 
 def report(tmp_path: Path, runs: dict[str, tuple[str, str]]) -> subprocess.CompletedProcess:
-    """test-matrix --report over logs `runs`: name -> (status line, log text)."""
-    (tmp_path / "vagrant").mkdir()
+    """test-matrix --report over logs `runs` (added to earlier ones): name -> (status line, log text)."""
+    (tmp_path / "vagrant").mkdir(exist_ok=True)
     shutil.copy(ROOT / "vagrant/test-matrix", tmp_path / "vagrant/test-matrix")
     logs = tmp_path / "vagrant/.cache/matrix-logs"
-    logs.mkdir(parents=True)
+    logs.mkdir(parents=True, exist_ok=True)
     for name, (status, log) in runs.items():
         (logs / f"{name}.status").write_text(status + "\n")
         (logs / f"{name}.log").write_text(log)
@@ -43,6 +43,33 @@ def test_the_shards_of_a_kernel_make_one_line_that_fails_if_one_shard_failed(tmp
     # wall time from the first shard's start to the last one's end
     assert lines[2].split() == ["7.2.13+deb14-amd64", "FAIL", "570", "3", "2", "0", "60m00s", "abc1234"]
     assert len(lines) == 3
+
+
+def test_a_kernel_with_a_shard_not_finished_is_partial_not_a_pass(tmp_path):
+    def boot(shard: str) -> str:
+        return f"run-qemu: booting 6.1.0-56-amd64 (TCG, 1 vCPUs, 4G) to run: pytest --shard {shard}\n"
+    r = report(tmp_path, {  # shard 3/3 still running or stopped: it has no status
+        "6.1.1": ("0 0 1800 abc1234", boot("1/3") + closing(170)),
+        "6.1.2": ("0 0 1700 abc1234", boot("2/3") + closing(191, skipped=1)),
+    })
+    assert r.returncode == 1, r.stderr
+    assert r.stdout.splitlines()[1].split() == \
+        ["6.1.0-56-amd64", "PART", "361", "0", "1", "0", "30m00s", "abc1234", "(2", "of", "3", "shards)"]
+
+    r = report(tmp_path, {"6.1.3": ("0 1800 3000 abc1234", boot("3/3") + closing(267))})
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert r.stdout.splitlines()[1].split() == \
+        ["6.1.0-56-amd64", "PASS", "628", "0", "1", "0", "50m00s", "abc1234"]
+
+
+def test_shards_of_two_different_splits_do_not_make_a_pass(tmp_path):
+    boot = "run-qemu: booting 6.12.74+deb13-amd64 (TCG, 1 vCPUs, 4G) to run: pytest --shard {}\n"
+    r = report(tmp_path, {
+        "6.12.1": ("0 0 600 abc1234", boot.format("1/2") + closing(300)),
+        "6.12.2": ("0 0 600 abc1234", boot.format("2/3") + closing(200)),
+    })
+    assert r.returncode == 1, r.stderr
+    assert "PART" in r.stdout and "(shards of different splits: 2 3)" in r.stdout, r.stdout
 
 
 def test_a_report_with_no_run_recorded_says_so(tmp_path):
