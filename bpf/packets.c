@@ -38,6 +38,9 @@ struct owner {
     u32 tid;
     u64 cgid;               /* cgroup v2 id of the process when it used the socket */
     char comm[16];
+    u8 kept;                /* its process was traced then (CFG_OWNERS): its packets stay kept
+                               after it has ended, the FIN of a socket closed at exit too */
+    u8 pad[7];
 };
 
 struct flow_key {           /* one direction-free flow, seen from the target's side */
@@ -68,7 +71,7 @@ struct pkt {
 
 BPF_ARRAY(config, u32, 4);
 BPF_PERCPU_ARRAY(lost, u64, 1);
-BPF_HASH(traced, u32, u8, 4096);                      /* TGIDs of --pid targets (CFG_OWNERS) */
+BPF_HASH(traced, u32, u8, 4096);   /* TGIDs of --pid targets (CFG_OWNERS); a task's ending clears its own */
 BPF_TABLE("lru_hash", u64, struct owner, sock_owner, 16384);   /* socket cookie -> owner */
 BPF_TABLE("lru_hash", struct flow_key, struct owner, flow_owner, 16384);
 BPF_TABLE("lru_hash", u32, struct owner, port_owner, 4096);    /* proto << 16 | local port */
@@ -85,6 +88,7 @@ static __always_inline void me(struct owner *o) {
     o->tid = (u32)id;
     o->cgid = bpf_get_current_cgroup_id();
     bpf_get_current_comm(&o->comm, sizeof(o->comm));
+    o->kept = traced.lookup(&o->tgid) != 0;
 }
 
 /* Read the flow of the packet at `l3` (IPv4 or IPv6, `family` from the link layer).
@@ -218,7 +222,7 @@ int tracer_pkt_tc_out(struct __sk_buff *skb) { return on_tc(skb, DIR_OUT); }
 int tracer_pkt_tc_in(struct __sk_buff *skb) { return on_tc(skb, DIR_IN); }
 
 static __always_inline int kept(struct owner *o) {   /* --pid on a shared namespace: its own only */
-    return !cfg(CFG_OWNERS) || (o && traced.lookup(&o->tgid));
+    return !cfg(CFG_OWNERS) || (o && (o->kept || traced.lookup(&o->tgid)));
 }
 
 /* A loopback packet leaves one socket and enters another, both of them perhaps the
@@ -297,14 +301,48 @@ int tracer_pkt_conn6(struct bpf_sock_addr *ctx) { return used(ctx); }
 int tracer_pkt_send4(struct bpf_sock_addr *ctx) { return used(ctx); }
 int tracer_pkt_send6(struct bpf_sock_addr *ctx) { return used(ctx); }
 
-#ifdef FOLLOW_FORKS
-TRACEPOINT_PROBE(sched, sched_process_fork) {
-    u32 parent = bpf_get_current_pid_tgid() >> 32;   /* the forking thread's process */
-    if (!traced.lookup(&parent))
+#ifdef OWNERS
+/* A mark names a number, not a process: it goes when the task ends, so a process given the
+ * number later is not taken for the target. Keyed by the ending thread's own id: the
+ * process's mark goes with its main thread, a mark the fork handler gave a thread goes with
+ * that thread. The main thread also ends when another thread execs, and the process keeps
+ * its number: `ended` holds such a number until a new task is given it. */
+BPF_TABLE("lru_hash", u32, u8, ended, 4096);
+
+TRACEPOINT_PROBE(sched, sched_process_exit) {
+    u64 id = bpf_get_current_pid_tgid();
+    u32 tid = (u32)id;
+    if (traced.lookup(&tid) && tid == id >> 32) {
+        u8 one = 1;
+        ended.update(&tid, &one);
+    }
+    traced.delete(&tid);
+    return 0;
+}
+
+TRACEPOINT_PROBE(sched, sched_process_exec) {
+    u32 old = args->old_pid, pid = args->pid;
+    if (old == pid)
         return 0;
+    if (ended.lookup(&pid) || traced.lookup(&old)) {
+        u8 one = 1;
+        traced.update(&pid, &one);
+    }
+    ended.delete(&pid);
+    traced.delete(&old);   /* that number is free now, with no exit of its own */
+    return 0;
+}
+
+TRACEPOINT_PROBE(sched, sched_process_fork) {
     u32 child = args->child_pid;
-    u8 one = 1;
-    traced.update(&child, &one);
+    ended.delete(&child);  /* the number names a new task: the process that had it is gone */
+#ifdef FOLLOW_FORKS
+    u32 parent = bpf_get_current_pid_tgid() >> 32;   /* the forking thread's process */
+    if (traced.lookup(&parent)) {
+        u8 one = 1;
+        traced.update(&child, &one);
+    }
+#endif
     return 0;
 }
 #endif

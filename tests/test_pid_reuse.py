@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import ctypes as ct
 import os
+import socket
 import subprocess
 import time
 from pathlib import Path
 
 import pytest
+from bounds import bound
 
 from tracer import capabilities, procfs, targets
 from tracer.errors import TracerError
@@ -32,14 +34,14 @@ def ended(p: subprocess.Popen) -> int:
     return p.pid
 
 
-def reuse(pid: int) -> subprocess.Popen:
-    """A new process given the number `pid` (free now), through ns_last_pid. A process is
-    named by PID and start time, counted in clock ticks: the new one starts a few ticks
-    later, as any process does that gets a number only after pid_max wrapped around."""
+def reuse(pid: int, start=sleeper) -> subprocess.Popen:
+    """A new process (`start()`) given the number `pid` (free now), through ns_last_pid. A
+    process is named by PID and start time, counted in clock ticks: the new one starts a few
+    ticks later, as any process does that gets a number only after pid_max wrapped around."""
     time.sleep(0.05)
     for _ in range(20):
         NS_LAST_PID.write_text(str(pid - 1))
-        p = sleeper()
+        p = start()
         if p.pid == pid:
             return p
         ended(p)  # another process took the number first: try again
@@ -86,16 +88,22 @@ def session():
 
 
 def _marked(source, pid: int) -> int:
-    """The pid_slot (summary: `traced`) value the source's programs see for `pid`."""
+    """The pid_slot (summary, packets: `traced`) value the source's programs see for `pid`."""
     if hasattr(source, "summary"):
         return source.summary.bpf["traced"][ct.c_int(pid)].value
+    if hasattr(source, "pcap"):  # ebpf-packets: a hash
+        mark = source.bpf["traced"].get(ct.c_uint32(pid))
+        return mark.value if mark else 0
     engine = source.engine
     bpf = engine.disp.bpf if hasattr(engine, "disp") else engine.bpf
     return bpf["pid_slot"][ct.c_int(pid)].value
 
 
+MARKING = ["ebpf-syscalls", "ebpf-summary", "ebpf-policy-sensitive-files", "ebpf-packets"]
+
+
 @needs_root
-@pytest.mark.parametrize("hook", ["ebpf-syscalls", "ebpf-summary", "ebpf-policy-sensitive-files"])
+@pytest.mark.parametrize("hook", MARKING)
 def test_a_pid_that_ended_before_start_is_not_left_marked(session, hook):
     live, dying = sleeper(), sleeper()
     try:
@@ -110,7 +118,7 @@ def test_a_pid_that_ended_before_start_is_not_left_marked(session, hook):
 
 
 @needs_root
-@pytest.mark.parametrize("hook", ["ebpf-syscalls", "ebpf-summary", "ebpf-policy-sensitive-files"])
+@pytest.mark.parametrize("hook", MARKING)
 def test_a_reused_pid_does_not_make_its_new_process_traced(session, hook):
     live, dying = sleeper(), sleeper()
     newcomer = None
@@ -196,3 +204,144 @@ def test_ftrace_without_fork_following_takes_ended_tasks_out_of_its_filter():
         session.close(TraceWriter(fd))
         os.close(fd)
         ended(live)
+
+
+# ebpf-packets on a target sharing the host's network namespace keeps the packets of the
+# target's own sockets: those a process opens are kept by its PID while it is traced.
+UDP_SENDER = ["/usr/bin/python3", "-c", """
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for port in iter(sys.stdin.readline, ""):
+    s.sendto(b"x", ("127.0.0.1", int(port)))
+"""]
+
+
+def udp_sender() -> subprocess.Popen:
+    """A process that sends one datagram to 127.0.0.1:PORT for each PORT line it reads."""
+    return subprocess.Popen(UDP_SENDER, stdin=subprocess.PIPE, text=True)
+
+
+def _lines_until(source, out: Path, fd: int, pred) -> list[str]:
+    writer = TraceWriter(fd)
+    deadline = time.monotonic() + bound(10)
+    while True:
+        source.poll(0.2, writer)
+        writer.flush()
+        lines = out.read_text().splitlines()
+        if pred(lines) or time.monotonic() > deadline:
+            return lines
+
+
+@needs_root
+def test_packets_of_a_process_given_a_traced_number_after_it_ended_are_not_kept(session, tmp_path):
+    out = tmp_path / "packets.txt"
+    fd = os.open(out, os.O_WRONLY | os.O_CREAT, 0o644)
+    newcomer = None
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as rx:
+        rx.bind(("127.0.0.1", 0))
+        rx.settimeout(bound(5))
+        port = rx.getsockname()[1]
+        target = udp_sender()
+        try:
+            source = session("ebpf-packets", targets.resolve([target.pid], [], False))()
+            print(port, file=target.stdin, flush=True)
+            sport = rx.recvfrom(16)[1][1]
+            target.stdin.close()
+            target.wait(timeout=bound(10))
+            newcomer = reuse(target.pid, udp_sender)
+            print(port, file=newcomer.stdin, flush=True)
+            newport = rx.recvfrom(16)[1][1]
+            # both datagrams have reached the socket: both went through the programs
+            lines = _lines_until(source, out, fd, lambda ls: any(f":{newport} >" in ln for ln in ls)
+                                 and any(f":{sport} >" in ln for ln in ls))
+        finally:
+            os.close(fd)
+            if newcomer:
+                newcomer.stdin.close()
+                newcomer.wait(timeout=bound(10))
+    assert any(f"127.0.0.1:{sport} > 127.0.0.1:{port}" in ln for ln in lines), lines
+    assert not any(f":{newport} >" in ln for ln in lines), lines
+
+
+TCP_HOLDER = ["/usr/bin/python3", "-c", """
+import os, socket, sys
+c = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+print(c.getsockname()[1], flush=True)
+sys.stdin.readline()
+os._exit(0)  # the kernel closes the connection as the process ends
+"""]
+
+
+@needs_root
+def test_the_fin_a_traced_process_sends_as_it_ends_is_kept(session, tmp_path):
+    """Its mark goes as it ends, before the kernel closes its files: the socket keeps it."""
+    out = tmp_path / "packets.txt"
+    fd = os.open(out, os.O_WRONLY | os.O_CREAT, 0o644)
+    with socket.create_server(("127.0.0.1", 0)) as srv:
+        srv.settimeout(bound(5))
+        port = srv.getsockname()[1]
+        target = subprocess.Popen(TCP_HOLDER + [str(port)], stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE, text=True)
+        try:
+            lport = int(target.stdout.readline())
+            source = session("ebpf-packets", targets.resolve([target.pid], [], False))()
+            conn, _ = srv.accept()
+            with conn:
+                target.stdin.write("end\n")
+                target.stdin.flush()
+                target.wait(timeout=bound(10))
+                conn.settimeout(bound(5))
+                assert conn.recv(16) == b""  # its FIN has arrived
+            lines = _lines_until(source, out, fd, lambda ls: any(
+                f"127.0.0.1:{lport} > 127.0.0.1:{port}" in ln and "F" in ln.rsplit("[", 1)[-1]
+                for ln in ls))
+        finally:
+            os.close(fd)
+            if target.poll() is None:
+                target.kill()
+                target.wait()
+    fins = [ln for ln in lines if f"127.0.0.1:{lport} > 127.0.0.1:{port}" in ln and "[F" in ln]
+    assert fins and all(f" {target.pid}/{target.pid} " in ln for ln in fins), lines
+
+
+THREAD_EXEC = ["/usr/bin/python3", "-c", """
+import os, sys, threading, time
+SENDER = '''
+import socket, sys
+print("ready", flush=True)
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for port in iter(sys.stdin.readline, ""):
+    s.sendto(b"x", ("127.0.0.1", int(port)))
+'''
+def other():
+    sys.stdin.readline()
+    os.execv(sys.executable, [sys.executable, "-c", SENDER])
+threading.Thread(target=other).start()
+time.sleep(600)
+"""]
+
+
+@needs_root
+def test_a_process_whose_other_thread_execs_stays_traced(session, tmp_path):
+    """The exec ends the main thread (and its mark goes); the process keeps its number."""
+    out = tmp_path / "packets.txt"
+    fd = os.open(out, os.O_WRONLY | os.O_CREAT, 0o644)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as rx:
+        rx.bind(("127.0.0.1", 0))
+        rx.settimeout(bound(5))
+        port = rx.getsockname()[1]
+        target = subprocess.Popen(THREAD_EXEC, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        try:
+            source = session("ebpf-packets", targets.resolve([target.pid], [], False))()
+            print("exec", file=target.stdin, flush=True)
+            assert target.stdout.readline() == "ready\n"
+            print(port, file=target.stdin, flush=True)
+            sport = rx.recvfrom(16)[1][1]
+            lines = _lines_until(source, out, fd, lambda ls: any(f":{sport} >" in ln for ln in ls))
+            assert _marked(source, target.pid) == 1
+        finally:
+            os.close(fd)
+            target.stdin.close()
+            target.wait(timeout=bound(10))
+    assert any(f" {target.pid}/{target.pid} out lo UDP 127.0.0.1:{sport} > 127.0.0.1:{port}" in ln
+               for ln in lines), lines

@@ -14,7 +14,8 @@ def mechanism(caps: Capabilities) -> str:
             " connect/sendmsg programs (BPF links) on the target's cgroup v2 directory name each"
             " packet's owning process; a target in the host network namespace (no namespace of"
             " its own, or a host-network container) is captured by the cgroup_skb programs alone,"
-            f" keeping only its own sockets' packets; events through the {buf}")
+            " keeping only its own sockets' packets (sched_process_fork/exec/exit tracepoints keep"
+            f" the set of its PIDs); events through the {buf}")
 
 
 def run(hook: Hook, *args: object) -> EventSource:

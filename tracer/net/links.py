@@ -112,13 +112,19 @@ def _inner_links(ipr: object) -> list[tuple[Iface, int | None, int | None]]:
 
 
 def discover(pids: list[int]) -> list[NetTarget]:
-    """Group `pids` by network namespace and find our end of each namespace's veths."""
+    """Group `pids` by network namespace and find our end of each namespace's veths; a PID
+    whose process has ended is left out."""
     from pyroute2 import IPRoute
 
     own = own_inode()
     by_ns: dict[int, NetTarget] = {}
     for pid in pids:
-        ino = netns_inode(pid)
+        try:
+            ino = netns_inode(pid)
+        except TracerError:
+            if (paths.procfs() / str(pid)).exists():
+                raise
+            continue
         if ino in by_ns:
             by_ns[ino].pids.append(pid)
             continue

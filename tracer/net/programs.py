@@ -47,10 +47,14 @@ CAPTURE = {"tracer_pkt_cg_out": "tracer_pkt_cgc_out", "tracer_pkt_cg_in": "trace
 TC_OUT, TC_IN = "tracer_pkt_tc_out", "tracer_pkt_tc_in"
 
 
-def build(pages: int, follow_forks: bool) -> Any:
+def build(pages: int, owners: bool, follow_forks: bool) -> Any:
+    """The programs; `owners`: packets are kept by their owner's PID (the `traced` marks, and
+    the exit handler that clears them), `follow_forks`: children are marked too."""
     flags = [f"-DSNAP={SNAP}", f"-DRINGBUF_PAGES={pages}"]
-    if follow_forks:
-        flags.append("-DFOLLOW_FORKS")
+    if owners:
+        flags.append("-DOWNERS")
+        if follow_forks:
+            flags.append("-DFOLLOW_FORKS")
     return bcompile.build(bcompile.source(SOURCE), flags)
 
 

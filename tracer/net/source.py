@@ -9,6 +9,7 @@ import os
 import time
 from typing import Any
 
+from tracer import procfs
 from tracer.capabilities import Capabilities
 from tracer.ebpf.cheader import CFG_OWNERS, CFG_PORT, CFG_PROTO
 from tracer.errors import TracerError
@@ -20,7 +21,6 @@ from tracer.net.plan import NetPlan, cgroup_dir, make_plan
 from tracer.net.tc import TcSession
 from tracer.pipeline import containerwatch
 from tracer.pipeline.writer import TraceWriter
-from tracer.procfs import descendants
 from tracer.targets import Targets
 
 PROTOS = {"tcp": 6, "udp": 17, "icmp": 1}
@@ -42,9 +42,10 @@ class IfaceInfo:
 
 
 class PacketSource:
-    def __init__(self, opts: HookOptions, tags: Any, proto: int, port: int) -> None:
+    def __init__(self, opts: HookOptions, targets: Targets, proto: int, port: int) -> None:
         self.opts = opts
-        self.tags = tags
+        self.targets = targets
+        self.tags = targets.tags
         self.proto = proto
         self.port = port
         self.json = opts.format == "json"
@@ -59,7 +60,7 @@ class PacketSource:
         self.header_written = False
         self.lost_seen = 0
         self.wall = time.time_ns() - time.monotonic_ns()  # bpf_ktime_get_ns is CLOCK_MONOTONIC
-        self.watch = containerwatch.ContainerWatch(tags) if tags else None
+        self.watch = containerwatch.ContainerWatch(self.tags) if self.tags else None
 
     # ---- attach
     def _container_dirs(self) -> dict[int, Any]:
@@ -84,24 +85,31 @@ class PacketSource:
             raise
 
     def _start(self) -> None:
-        targets = links.discover(self.opts.pids)
+        gone = set(procfs.replaced(self.targets.started))  # ended, or their number reused
+        targets = links.discover([p for p in self.opts.pids if p not in gone])
+        if not targets:
+            raise TracerError("every target process has exited: start it again, then trace it")
         self.plan = plan = make_plan(targets, self._container_dirs())
         owners = any(capture for capture in plan.cgroups.values()) and not self.tags
         size = self.opts.buffer_size or DEFAULT_BUFFER
         pages = max(1, size // os.sysconf("SC_PAGE_SIZE"))
         pages = 1 << (pages.bit_length() - 1)  # the ring buffer wants a power of two
-        self.bpf = programs.build(pages, owners and self.opts.follow_forks)
+        self.bpf = programs.build(pages, owners, self.opts.follow_forks)
         cfg = self.bpf["config"]
         for i, v in ((CFG_PROTO, self.proto), (CFG_PORT, self.port), (CFG_OWNERS, int(owners))):
             cfg[ctypes.c_int(i)] = ctypes.c_uint32(v)
-        pids = list(self.opts.pids)
-        if self.opts.follow_forks:
-            pids += descendants(pids)
+        marked = self.targets.to_mark()
         if owners:
             traced = self.bpf["traced"]
-            for pid in pids:
+            for pid in marked:
                 traced[ctypes.c_uint32(pid)] = ctypes.c_uint8(1)
-        self._seed_owners(pids)
+        # a process that ended before its mark was written left one no exit clears, and a
+        # number reused since the targets were resolved names another process
+        for pid in procfs.replaced(marked):
+            del marked[pid]
+            if owners:
+                traced.pop(ctypes.c_uint32(pid), None)
+        self._seed_owners(list(marked))
         for t in targets:
             # the cgroup programs emit what no tc sees: all of a shared namespace, loopback
             self.cg_ifaces.update({i.index: i.name for i in t.inner
@@ -140,6 +148,7 @@ class PacketSource:
             o.tgid = o.tid = h.pid
             o.cgid = cgids[h.pid]
             o.comm = h.comm.encode()[:15]
+            o.kept = 1
             socks[ctypes.c_uint64(h.cookie)] = o
             if h.port_key is not None:
                 ports[ctypes.c_uint32(h.port_key)] = o
@@ -275,4 +284,4 @@ def create(hook: Hook, opts: HookOptions, targets: Targets, caps: Capabilities) 
     if not targets.pids:
         raise TracerError("the containers given have no running process: start them first")
     opts = dataclasses.replace(opts, pids=list(targets.pids), follow_forks=targets.follow_forks)
-    return PacketSource(opts, targets.tags, PROTOS[proto] if proto else 0, port or 0)
+    return PacketSource(opts, targets, PROTOS[proto] if proto else 0, port or 0)
