@@ -345,3 +345,31 @@ def test_a_process_whose_other_thread_execs_stays_traced(session, tmp_path):
             target.wait(timeout=bound(10))
     assert any(f" {target.pid}/{target.pid} out lo UDP 127.0.0.1:{sport} > 127.0.0.1:{port}" in ln
                for ln in lines), lines
+
+
+@needs_root
+def test_ftrace_pauses_when_every_task_of_its_filter_has_ended():
+    """An empty filter would trace every task, and one left with ended numbers traces the
+    next process given one: tracing pauses instead."""
+    leaving = sleeper()
+    who = targets.resolve([leaving.pid], [], follow_forks=False)
+    session = _ftrace_session(who, f"--pid {leaving.pid} --no-follow-forks")
+    fd = os.open(os.devnull, os.O_WRONLY)
+    newcomer = None
+    try:
+        session.start()
+        assert session.instance.read("tracing_on").strip() == "1"
+        newcomer = reuse(ended(leaving), lambda: subprocess.Popen(
+            ["/bin/sh", "-c", "read x; exec sleep 600"], stdin=subprocess.PIPE, text=True))
+        time.sleep(RESCAN_EVERY)
+        session.poll(0.1, TraceWriter(fd))
+        assert session.instance.read("tracing_on").strip() == "0"
+        newcomer.stdin.write("exec\n")  # an event of the number's new process
+        newcomer.stdin.flush()
+        time.sleep(0.5)
+        assert session.instance.read("trace").count("sched_process_exec") == 0
+    finally:
+        session.close(TraceWriter(fd))
+        os.close(fd)
+        if newcomer:
+            ended(newcomer)

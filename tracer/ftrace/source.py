@@ -62,6 +62,7 @@ class FtraceSession:
         # out: a task that ends before it is written stays there, and the kernel removes an
         # ending task only while it follows forks
         self._listed: dict[int, int] = {}
+        self._paused = False  # tracing_on off: every task in the PID filter has ended
         self.instance: Instance | None = None
         self.dynevents: list[DynEvent] = []
         self.pipe: TracePipe | None = None
@@ -123,7 +124,7 @@ class FtraceSession:
             # tasks forked while the instance was set up: no fork line tags them
             if self._tags_per_task:
                 containerwatch.remember_tasks(self.tags)  # type: ignore[arg-type]
-            self.instance.set_tracing_on(True)
+            self.instance.set_tracing_on(not self._paused)
             if self._tags_per_task:  # and those forked since, before tracing was on
                 containerwatch.remember_tasks(self.tags)  # type: ignore[arg-type]
         except BaseException:
@@ -191,8 +192,17 @@ class FtraceSession:
         one that ended before it was written is left, and the list is then done with."""
         assert self.instance is not None
         ended = set(procfs.replaced(self._listed))
-        if ended:
-            self.instance.remove_filter_pids(self.pid_filter, ended)
+        if ended and not self.instance.remove_filter_pids(self.pid_filter, ended):
+            # Every task the filter names has ended, and an empty filter traces every task:
+            # tracing pauses, and they stay listed, until a task joins (a container's).
+            if not self._paused:
+                self.instance.set_tracing_on(False)
+                self._paused = True
+            self._listed = {tid: self._listed[tid] for tid in ended}
+            return
+        if self._paused:
+            self.instance.set_tracing_on(True)
+            self._paused = False
         if self.targets.follow_forks:
             self._listed = {}
         else:

@@ -122,16 +122,19 @@ class Instance:
         """The task IDs in the PID filter `name` now."""
         return {int(w) for w in self.read(name).split() if w.isdigit()}  # empty: "no pid"
 
-    def remove_filter_pids(self, name: str, gone: set[int]) -> None:
+    def remove_filter_pids(self, name: str, gone: set[int]) -> bool:
         """Take `gone` out of the PID filter `name`. The file has no
         removal syntax, so it is read and written back whole: a child the kernel added in
-        between is dropped. Left alone when nothing would remain, as an empty filter traces
-        every task."""
+        between is dropped. Returns False, leaving the file alone, when nothing would remain,
+        as an empty filter traces every task."""
         now = self.filter_pids(name)
         keep = now - gone
-        if keep != now and keep:
-            self.write(name, " ".join(map(str, sorted(keep))),
-                       f"take ended tasks out of {name} of {self.name}")
+        if keep == now:
+            return True
+        if not keep:
+            return False
+        self.write(name, " ".join(map(str, sorted(keep))), f"take ended tasks out of {name} of {self.name}")
+        return True
 
     def set_ftrace_pids(self, pids: list[int], follow_forks: bool) -> None:
         """The function tracer's PID filter, with children followed via function-fork."""
