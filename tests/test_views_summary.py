@@ -200,3 +200,57 @@ def test_processes_taking_turns_on_one_cpu_keep_exact_counts(tmp_path):
         # preempted one holds them on its CPU: every call is counted or in the skipped runs.
         assert set(got) == {p.pid for p in procs} and max(got.values()) <= calls, got
         assert sum(got.values()) + skipped >= 2 * calls, (got, skipped)
+
+
+def _report_tables(text: str) -> list[list[str]]:
+    """Per report: the '# pid N (comm)' headings of its tables."""
+    return [re.findall(r"^# pid (\d+) \(", r, re.M) for r in text.split("# summary at ")[1:]]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="loads BPF programs: needs root")
+def test_a_report_between_shows_only_processes_that_made_calls_since_the_last(tmp_path):
+    """A table repeated unchanged for every process each interval (ended ones too) floods a
+    long session; the total and the last report still cover all of them."""
+    from tracer import capabilities, targets
+    from tracer.hooks import options, registry
+    from tracer.pipeline.writer import TraceWriter
+
+    readers = [subprocess.Popen(["/bin/sh", "-c", "while read x; do :; done"], stdin=subprocess.PIPE)
+               for _ in range(2)]
+    busy, idle = readers
+    hook = registry.get("ebpf-summary")
+    pids = " ".join(f"--pid {p.pid}" for p in readers)
+    source = hook.runner(hook, options.parse(hook, f"{pids} --no-follow-forks"),
+                         targets.resolve([p.pid for p in readers], [], False), capabilities.probe())
+    out = tmp_path / "summary.txt"
+    fd = os.open(out, os.O_WRONLY | os.O_CREAT, 0o644)
+    writer = TraceWriter(fd)
+    try:
+        source.start()
+
+        def report(*who: subprocess.Popen) -> None:
+            for p in who:  # a line each: the shell's read() calls
+                p.stdin.write(b"line\n")
+                p.stdin.flush()
+            time.sleep(bound(0.5))
+            source.report(writer)
+
+        report(busy, idle)
+        report(busy)
+        report()
+    finally:
+        source.close(writer)
+        writer.flush()
+        os.close(fd)
+        for p in readers:
+            p.stdin.close()
+            p.wait(timeout=bound(10))
+    text = out.read_text()
+    b, i = str(busy.pid), str(idle.pid)
+    assert [sorted(r) for r in _report_tables(text)] == [sorted([b, i]), [b], [], sorted([b, i])], text
+    reports = text.split("# summary at ")[1:]
+    assert "# 1 process with no call since the last summary" in reports[1]
+    assert "# 2 processes with no call since the last summary" in reports[2]
+    # the total of a report between still counts the idle process's calls
+    total = [parse_table(r[r.index("# all traced processes"):].splitlines()) for r in reports]
+    assert total[1]["read"][0] == total[3]["read"][0] > total[0]["read"][0]

@@ -67,7 +67,8 @@ HOOKS = (
         summary="strace -c tables counted in the kernel: calls, errors, time, latency histograms",
         traces="per traced process (and children) and per syscall: calls, errors, time in the call"
                " and a log2 latency histogram, aggregated in BPF maps (no event per call); written"
-               " as strace -c tables 1 s after the start, then every --interval seconds and at the stop",
+               " as strace -c tables 1 s after the start, then every --interval seconds (the tables of"
+               " the processes that made calls since, and the total) and at the stop (every table)",
         runner=run_summary,
         options=(SYSCALLS_OPT, Option("--interval", "seconds between two tables (default 10)",
                                       kind="int", metavar="SECONDS")),

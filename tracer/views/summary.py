@@ -189,20 +189,27 @@ class Summary:
             self.bpf = None
 
 
-def render(figures: dict[tuple[int, str], dict[str, Row]], at: float) -> str:
-    """The tables of one report: each process, then the total over them."""
+def render(figures: dict[tuple[int, str], dict[str, Row]], at: float,
+           shown: set[tuple[int, str]] | None = None) -> str:
+    """The tables of one report: each process (of `shown`, when given), then the total over
+    all of them."""
     lines = [f"# summary at {at:.6f}"]
     total: dict[str, Row] = {}
     for (pid, comm), rows in sorted(figures.items()):
-        lines.append(f"# pid {pid} ({comm})")
-        lines += table(rows)
-        lines += [f"# {histogram(n, r.hist)}" for n, r in sorted(rows.items())]
+        if shown is None or (pid, comm) in shown:
+            lines.append(f"# pid {pid} ({comm})")
+            lines += table(rows)
+            lines += [f"# {histogram(n, r.hist)}" for n, r in sorted(rows.items())]
         for n, r in rows.items():
             t = total.setdefault(n, Row())
             t.calls += r.calls
             t.errors += r.errors
             t.ns += r.ns
             t.hist = [a + b for a, b in zip(t.hist, r.hist)]
+    if shown is not None and len(shown) < len(figures):
+        idle = len(figures) - len(shown)
+        lines.append(f"# {idle} process{'es' if idle > 1 else ''} with no call since the last summary"
+                     " (their tables there still hold)")
     lines.append("# all traced processes")
     lines += table(total)
     return "\n".join(lines) + "\n"
@@ -219,6 +226,9 @@ class SummarySource:
         self.interval = interval
         self.next = 0.0
         self.skipped = 0
+        # (pid, comm) -> calls in its table at the last report: a report between the first
+        # and the last shows only the processes that made calls since (ended ones make none)
+        self.reported: dict[tuple[int, str], int] = {}
 
     def start(self) -> None:
         self.summary.start(self.targets.to_mark(), self.targets.cgroup_ids())
@@ -233,10 +243,15 @@ class SummarySource:
             self.report(writer)
 
     def report(self, writer: TraceWriter, last: bool = False) -> None:
-        """Write the tables so far (cumulative); the last report counts the calls as events."""
+        """Write the tables so far (cumulative): the last report all of them, and counts the
+        calls as events; one before it those that changed since the one before."""
         figures = self.summary.read()
-        calls = sum(r.calls for rows in figures.values() for r in rows.values())
-        writer.write(render(figures, time.time()), calls if last else 0)
+        counts = {k: sum(r.calls for r in rows.values()) for k, rows in figures.items()}
+        shown = None
+        if not last and self.reported:
+            shown = {k for k, n in counts.items() if self.reported.get(k) != n}
+        self.reported = counts
+        writer.write(render(figures, time.time(), shown), sum(counts.values()) if last else 0)
 
     def close(self, writer: TraceWriter) -> None:
         if self.summary.bpf is None:
