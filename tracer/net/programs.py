@@ -49,7 +49,7 @@ TC_OUT, TC_IN = "tracer_pkt_tc_out", "tracer_pkt_tc_in"
 
 def build(pages: int, owners: bool, follow_forks: bool) -> Any:
     """The programs; `owners`: packets are kept by their owner's PID (the `traced` marks, and
-    the exit handler that clears them), `follow_forks`: children are marked too."""
+    the sched handlers that keep them), `follow_forks`: children are marked too."""
     flags = [f"-DSNAP={SNAP}", f"-DRINGBUF_PAGES={pages}"]
     if owners:
         flags.append("-DOWNERS")

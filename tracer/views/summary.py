@@ -209,7 +209,7 @@ def render(figures: dict[tuple[int, str], dict[str, Row]], at: float,
     if shown is not None and len(shown) < len(figures):
         idle = len(figures) - len(shown)
         lines.append(f"# {idle} process{'es' if idle > 1 else ''} with no call since the last summary"
-                     " (their tables there still hold)")
+                     " (their last tables still hold)")
     lines.append("# all traced processes")
     lines += table(total)
     return "\n".join(lines) + "\n"
