@@ -6,6 +6,16 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
+#include <time.h>
+
+/* A child's first call: it ends only once its parent is waiting for it, so the SIGCHLD line
+ * comes after the wait's in every run. On one CPU a new child can otherwise run, and end,
+ * before its parent reaches the wait, and the signal is then shown before the wait call. */
+static void settle(void)
+{
+    struct timespec ts = {0, 100 * 1000 * 1000};
+    syscall(SYS_nanosleep, &ts, NULL);
+}
 
 static void corpus(void)
 {
@@ -105,8 +115,10 @@ static void corpus(void)
     syscall(SYS_futex, &fw, FUTEX_WAIT, 1, NULL, NULL, 0);
     int status;
     long pid = syscall(SYS_fork);
-    if (pid == 0)
+    if (pid == 0) {
+        settle();
         syscall(SYS_exit_group, 3);
+    }
     syscall(SYS_wait4, pid, &status, 0, NULL);
     pid = syscall(SYS_vfork);
     if (pid == 0)
@@ -114,19 +126,24 @@ static void corpus(void)
     struct rusage ru2;
     syscall(SYS_wait4, -1, &status, __WALL, &ru2);
     pid = syscall(SYS_clone, SIGCHLD, NULL, NULL, NULL, 0);
-    if (pid == 0)
+    if (pid == 0) {
+        settle();
         syscall(SYS_exit_group, 0);
+    }
     siginfo_t si;
     syscall(SYS_waitid, P_PID, pid, &si, WEXITED, NULL);
     syscall(SYS_waitid, P_ALL, 0, &si, WEXITED | WNOHANG, NULL);
     syscall(SYS_wait4, -1, &status, WNOHANG, NULL);
     struct clone_args ca = {.flags = 0, .exit_signal = SIGCHLD};
     pid = syscall(SYS_clone3, &ca, sizeof(ca));
-    if (pid == 0)
+    if (pid == 0) {
+        settle();
         syscall(SYS_exit_group, 7);
+    }
     syscall(SYS_wait4, pid, &status, 0, NULL);
     pid = syscall(SYS_fork);
     if (pid == 0) {
+        settle();
         syscall(SYS_kill, syscall(SYS_getpid), SIGKILL);
         syscall(SYS_exit_group, 1);
     }
@@ -135,6 +152,7 @@ static void corpus(void)
     pid = syscall(SYS_fork);
     if (pid == 0) {
         uint64_t term = 1UL << (SIGTERM - 1);
+        settle();
         syscall(SYS_rt_sigprocmask, SIG_BLOCK, &term, NULL, 8);
         syscall(SYS_kill, syscall(SYS_getpid), SIGTERM);
         syscall(SYS_rt_sigprocmask, SIG_UNBLOCK, &term, NULL, 8);
@@ -144,6 +162,7 @@ static void corpus(void)
     /* and one killed by its own fault (not dumpable: no core file) */
     pid = syscall(SYS_fork);
     if (pid == 0) {
+        settle();
         syscall(SYS_prctl, PR_SET_DUMPABLE, 0, 0, 0, 0);
         *(volatile int *)BAD = 1;
         syscall(SYS_exit_group, 1);
