@@ -228,11 +228,19 @@ def test_a_report_between_shows_only_processes_that_made_calls_since_the_last(tm
     try:
         source.start()
 
+        def reads(p: subprocess.Popen) -> int:
+            return int(re.search(r"^syscr: (\d+)", Path(f"/proc/{p.pid}/io").read_text(), re.M)[1])
+
         def report(*who: subprocess.Popen) -> None:
+            before = {p: reads(p) for p in who}
             for p in who:  # a line each: the shell's read() calls
                 p.stdin.write(b"line\n")
                 p.stdin.flush()
-            time.sleep(bound(0.5))
+            # each has read its line and blocks in the next read: the calls it made are counted
+            deadline = time.monotonic() + bound(10)
+            while not all(reads(p) > n and blocked(p.pid) for p, n in before.items()):
+                assert time.monotonic() < deadline, "the shells did not read their lines"
+                time.sleep(0.02)
             source.report(writer)
 
         report(busy, idle)
