@@ -304,15 +304,10 @@ def test_the_fin_a_traced_process_sends_as_it_ends_is_kept(session, tmp_path):
     assert fins and all(f" {target.pid}/{target.pid} " in ln for ln in fins), lines
 
 
-THREAD_EXEC = ["/usr/bin/python3", "-c", """
+# the exec'd program is UDP_SENDER's, saying "ready" first
+THREAD_EXEC = ["/usr/bin/python3", "-c", f"""
 import os, sys, threading, time
-SENDER = '''
-import socket, sys
-print("ready", flush=True)
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-for port in iter(sys.stdin.readline, ""):
-    s.sendto(b"x", ("127.0.0.1", int(port)))
-'''
+SENDER = {'print("ready", flush=True)' + UDP_SENDER[2]!r}
 def other():
     sys.stdin.readline()
     os.execv(sys.executable, [sys.executable, "-c", SENDER])
