@@ -1,4 +1,4 @@
-"""Time bounds of the tests, scaled to the machine's speed.
+"""Time bounds of the tests, scaled to the machine's speed, and the waits that use them.
 
 Each bound is what the product promises on an ordinary machine. Under software emulation (qemu
 TCG, vagrant/run-qemu) every instruction is many times slower, so the guest sets
@@ -8,6 +8,12 @@ TRACER_TIME_FACTOR and the same promise is checked, scaled, instead of failing o
 from __future__ import annotations
 
 import os
+import subprocess
+import time
+from pathlib import Path
+from typing import Callable, TypeVar
+
+T = TypeVar("T")
 
 
 def _factor() -> float:
@@ -39,3 +45,33 @@ EMULATED = FACTOR > 1
 def volume(n: int) -> int:
     """`n` iterations of a workload here; a tenth of them (at least 1) under emulation."""
     return max(1, n // 10) if EMULATED else n
+
+
+def wait_until(get: Callable[[], T], timeout: float = 10.0, step: float = 0.05, *,
+               until: Callable[[T], object] = bool) -> T:
+    """get()'s first value that `until` accepts (by default a truthy one), or its last value once
+    bound(timeout) seconds have passed: the caller asserts on what it got."""
+    deadline = time.monotonic() + bound(timeout)
+    while True:
+        got = get()
+        if until(got) or time.monotonic() > deadline:
+            return got
+        time.sleep(step)
+
+
+def lines_until(path: Path, pred: Callable[[list[str]], object], timeout: float = 8.0) -> list[str]:
+    """`path`'s lines once `pred` accepts them, or as they are after bound(timeout) seconds."""
+    return wait_until(lambda: path.read_text().splitlines(), timeout, 0.1, until=pred)
+
+
+def started(proc: subprocess.Popen, ready: Callable[[], object], timeout: float, what: str,
+            step: float = 0.05) -> None:
+    """Until ready() holds. Fails the test if `proc` exits first (with its stderr, when piped) or
+    once bound(timeout) seconds have passed."""
+    wait_until(lambda: ready() or proc.poll() is not None, timeout, step)
+    if ready():
+        return
+    if proc.poll() is not None:
+        err = proc.stderr.read() if proc.stderr else ""
+        raise AssertionError(f"{what} exited with status {proc.returncode} before it was ready: {err}")
+    raise AssertionError(f"{what} was not ready after {bound(timeout):.0f} s")

@@ -19,14 +19,13 @@ import os
 import shutil
 import subprocess
 import tempfile
-import time
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator, Union
+from typing import Iterator, Union
 
 import pytest
-from bounds import bound
+from bounds import bound, wait_until
 
 BUSYBOX = Path("/bin/busybox")
 # cgroupfs: no systemd is running here; runc: the runtime installed with podman.
@@ -50,16 +49,6 @@ def why_no_podman() -> str | None:
     if not BUSYBOX.exists():
         return "no /bin/busybox (apt-get install -y busybox-static)"
     return None
-
-
-def wait_until(pred: Callable[[], object], timeout: float = 10.0, step: float = 0.05) -> object:
-    """pred()'s first truthy value, or its last value after `timeout` seconds."""
-    deadline = time.monotonic() + bound(timeout)
-    while True:
-        got = pred()
-        if got or time.monotonic() > deadline:
-            return got
-        time.sleep(step)
 
 
 @pytest.fixture(scope="session")

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
+import operator
 import subprocess
-import time
 from pathlib import Path
 
-from bounds import bound
+from bounds import bound, wait_until
 
 TRACEFS = Path("/sys/kernel/tracing")
 # Our BPF programs' names cut to 15 characters, as the kernel keeps them (bpftool shows the
@@ -25,12 +25,7 @@ NET_RECORDS = Path("/run/tracer")  # net-<pid>.json: tc attachments a session ma
 def leftovers(settle: float = 1.0) -> list[str]:
     """Our tracing objects still in the kernel. The kernel frees a BPF program detached
     from a perf event after an RCU grace period, so wait up to `settle` s for that."""
-    deadline = time.monotonic() + bound(settle)
-    while True:
-        found = _leftovers()
-        if not found or time.monotonic() >= deadline:
-            return found
-        time.sleep(0.05)
+    return wait_until(_leftovers, settle, until=operator.not_)
 
 
 def _leftovers() -> list[str]:

@@ -7,20 +7,11 @@ import re
 import time
 
 import pytest
-from bounds import bound
+from bounds import lines_until
 from containers_fixtures import busybox_container, busybox_image  # noqa: F401
 from test_manager_contract import Run, stop_runs  # noqa: F401 (the fixture stops leftover runs)
 
 LOOP = "while true; do cat /etc/hostname >/dev/null; sleep 0.2; done"
-
-
-def wait_for(path, pred, timeout: float = 5.0) -> list[str]:
-    deadline = time.monotonic() + bound(timeout)
-    while True:
-        lines = path.read_text().splitlines()
-        if pred(lines) or time.monotonic() > deadline:
-            return lines
-        time.sleep(0.1)
 
 
 @pytest.mark.parametrize("sub,hook", [("ebpf", "ebpf-syscalls"), ("ftrace", "ftrace-syscalls")])
@@ -29,7 +20,8 @@ def test_trace_a_container_by_name(sub, hook, busybox_container, outdir):  # noq
         run = Run(sub, hook, f"--container {c.name}")
         path = run.path()
         # the shell's children (cat, sleep) start after the trace began: followed too
-        lines = wait_for(path, lambda ls: any(" cat" in ln or "cat-" in ln for ln in ls if c.short_id in ln))
+        lines = lines_until(path, lambda ls: any(" cat" in ln or "cat-" in ln
+                                                 for ln in ls if c.short_id in ln))
         rc, out, err, _ = run.stop()
     assert (rc, err) == (0, ""), err
     tagged = [ln for ln in lines if c.short_id in ln]
@@ -49,7 +41,7 @@ def test_json_has_a_container_field(busybox_container, outdir):  # noqa: F811
     with busybox_container("json", ["sh", "-c", LOOP]) as (c, _pid):
         run = Run("ebpf", "ebpf-files", f"--container {c.short_id} --format json")
         path = run.path()
-        lines = wait_for(path, lambda ls: any("hostname" in ln for ln in ls))
+        lines = lines_until(path, lambda ls: any("hostname" in ln for ln in ls))
         run.stop()
     objs = [json.loads(ln) for ln in lines if ln.startswith("{")]
     assert objs and all(o["container"] == c.short_id for o in objs)
@@ -64,7 +56,7 @@ def test_a_container_that_exits_mid_trace(busybox_container, outdir):  # noqa: F
         run = Run("ebpf", "ebpf-syscalls", f"--container {c.name}")
         path = run.path()
         podman("kill", c.name)
-        lines = wait_for(path, lambda ls: any("exited during the trace" in ln for ln in ls), 8)
+        lines = lines_until(path, lambda ls: any("exited during the trace" in ln for ln in ls), 8)
         assert run.proc.poll() is None, "the session goes on after its container exits"
         rc, _, err, _ = run.stop()
     assert (rc, err) == (0, "")
@@ -94,7 +86,7 @@ def test_a_process_exec_d_into_the_container_later_is_traced(sub, hook, busybox_
         # busybox cat copies with sendfile; ftrace's comm column is looked up when the line is
         # read and may name the task "exe" (busybox runs its applets through /proc/self/exe)
         mark = "cat" if sub == "ebpf" else "sys_sendfile64("
-        lines = wait_for(path, lambda ls: any(mark in ln and c.short_id in ln for ln in ls))
+        lines = lines_until(path, lambda ls: any(mark in ln and c.short_id in ln for ln in ls))
         run.stop()
     assert any(mark in ln and c.short_id in ln for ln in lines), lines[-5:]
 

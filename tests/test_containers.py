@@ -11,8 +11,8 @@ from pathlib import Path
 
 import containers_fixtures
 import pytest
-from bounds import bound
-from containers_fixtures import podman, wait_until
+from bounds import bound, wait_until
+from containers_fixtures import podman
 
 from tracer import containers, targets
 from tracer.containers import cache, cgroup, names, unified
@@ -306,9 +306,8 @@ def test_resolve_real_container_with_children(real, busybox_container):
 def test_children_started_later_are_found(real, busybox_container):
     with busybox_container("later", "sleep 1000", min_pids=1) as (c, pid):
         podman("exec", "-d", c.name, "/bin/sh", "-c", "sleep 1000 & sleep 1000 & wait")
-        c2 = wait_until(lambda: (lambda x: x if len(x.pids) >= 4 else None)(
-            containers.resolve([c.name])[0]))
-        assert c2 and set(c2.pids) == hpids(c.name) and pid in c2.pids
+        c2 = wait_until(lambda: containers.resolve([c.name])[0], until=lambda x: len(x.pids) >= 4)
+        assert set(c2.pids) == hpids(c.name) and pid in c2.pids
 
 
 def test_cgroup_id_matches_the_unified_hierarchy(real, busybox_container):

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from bounds import bound
+from bounds import bound, started, wait_until
 from kernel_state import leftovers
 from test_manager_contract import ROOT, Run
 
@@ -109,10 +109,7 @@ def test_a_manager_whose_parent_dies_stops_and_cleans_up(workload, outdir):
     assert path.exists()
     os.kill(parent.pid, signal.SIGKILL)
     parent.wait()
-    deadline = time.monotonic() + bound(3)
-    while time.monotonic() < deadline and _alive(pid):
-        time.sleep(0.05)
-    assert not _alive(pid), "the manager outlived its parent"
+    assert wait_until(lambda: not _alive(pid), 3), "the manager outlived its parent"
     assert path.read_text().splitlines()[-1].startswith("# tracer stopped:")
     assert left_since(before) == []
 
@@ -284,10 +281,8 @@ def test_the_named_pipe_is_removed_after_a_session(workload, outdir, monkeypatch
     pipe = run.announced  # path() gives the complete file kept beside the announced pipe
     assert pipe.is_fifo()
     assert run.stop()[:3] == (0, "", "")
-    deadline = time.monotonic() + bound(5)  # its feeder gives a late reader a grace period first
-    while pipe.exists() and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not pipe.exists()
+    # its feeder gives a late reader a grace period first
+    assert wait_until(lambda: not pipe.exists(), 5, 0.1), f"{pipe} outlived its run"
 
 
 def test_ftrace_buffer_size_is_the_total_across_cpus(workload, outdir):
@@ -315,10 +310,7 @@ def test_a_silent_ctl_client_does_not_delay_the_stop(workload, tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "tracer", "trace", f"{w.pid}:getppid", "-o",
                              str(tmp_path / "out.txt")], cwd=ROOT, stderr=subprocess.PIPE, text=True)
     sock = control.socket_path(proc.pid)
-    deadline = time.monotonic() + bound(30)
-    while not sock.exists():
-        assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()
-        time.sleep(0.05)
+    started(proc, sock.exists, 30, "tracer trace")
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
         s.connect(str(sock))
         time.sleep(0.3)  # the server is now waiting for our request

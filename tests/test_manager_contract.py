@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
-from bounds import STARTUP, bound
+from bounds import STARTUP, bound, wait_until
 from kernel_state import leftovers
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -156,12 +156,13 @@ def test_run_on_a_live_pid_then_sigint(sub, hook, workload, outdir, tmp_path):
     assert path == run.announced.with_name(run.announced.name + ".txt")
     st = path.lstat()
     assert stat.S_ISREG(st.st_mode) and stat.S_IMODE(st.st_mode) == 0o600
-    lines: list[str] = []
-    deadline = time.monotonic() + bound(3)
-    while time.monotonic() < deadline and not lines:
+
+    def events() -> list[str]:
         activity(w, tmp_path)
         time.sleep(0.25)
-        lines = [ln for ln in path.read_text().splitlines() if ln and not ln.startswith("#")]
+        return [ln for ln in path.read_text().splitlines() if ln and not ln.startswith("#")]
+
+    lines = wait_until(events, 3, 0)
     assert lines, f"{hook} wrote no event line for a live workload"
     stopped_cleanly(run, path)
 

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
-from bounds import bound
+from bounds import wait_until
 
 from tracer.pipeline import tracefile
 
@@ -30,10 +30,7 @@ def lines(n: int, start: int = 0) -> bytes:
 
 
 def gone(path: Path, timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + bound(timeout)
-    while path.exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    return not path.exists()
+    return wait_until(lambda: not path.exists(), timeout)
 
 
 def test_each_read_returns_exactly_one_line(output):

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from bounds import bound
+from bounds import bound, lines_until
 from kernel_state import leftovers
 from netfixtures import netns_pair, tc, tcp_server
 from test_manager_contract import Run, manager
@@ -26,15 +26,6 @@ LINE = re.compile(r"^(?P<ts>\d+\.\d{9}) (?P<comm>\S+) (?P<pid>\S+)(?: (?P<cid>[0
 def ours_left() -> list[str]:
     """Leftovers of ebpf-packets (other hooks' objects are the autouse fixture's business)."""
     return [x for x in leftovers() if "tracer_pkt" in x or "ebpf-packets" in x]
-
-
-def wait_for(path: Path, pred, timeout: float = 8.0) -> list[str]:
-    deadline = time.monotonic() + bound(timeout)
-    while True:
-        lines = path.read_text().splitlines()
-        if pred(lines) or time.monotonic() > deadline:
-            return lines
-        time.sleep(0.1)
 
 
 def start_client(ns, host: str, port: int, count: int, *extra: str) -> tuple[subprocess.Popen, int]:
@@ -88,7 +79,7 @@ def test_a_client_in_a_namespace_talking_to_our_end(outdir):
         path = run.path(30)
         go(client)
         finish(client)
-        lines = wait_for(path, lambda ls: sum("[F." in ln for ln in ls) >= 6)
+        lines = lines_until(path, lambda ls: sum("[F." in ln for ln in ls) >= 6)
         rc, out, err, took = run.stop()
         assert (rc, out, err) == (0, "", ""), err
         assert took < bound(2.0)
@@ -117,7 +108,7 @@ def test_pcapng_read_back_by_tcpdump_with_owner_comments(outdir):
         path = run.path(30)
         go(client)
         finish(client)
-        wait_for(path, lambda ls: sum("[F." in ln for ln in ls) >= 4)
+        lines_until(path, lambda ls: sum("[F." in ln for ln in ls) >= 4)
         rc, _, err, _ = run.stop()
     assert (rc, err) == (0, "")
     text = path.read_text().splitlines()
@@ -149,7 +140,7 @@ def test_in_kernel_protocol_and_port_filter(outdir):
         path = run.path(30)
         go(client)
         finish(client)
-        lines = wait_for(path, lambda ls: any('"UDP"' in ln for ln in ls))
+        lines = lines_until(path, lambda ls: any('"UDP"' in ln for ln in ls))
         time.sleep(0.3)
         run.stop()
     objs = [json.loads(ln) for ln in path.read_text().splitlines() if ln.startswith("{")]
@@ -253,7 +244,7 @@ def test_sockets_opened_before_the_session_and_loopback_inside_the_namespace(out
             assert c.recv(64) == b"hello\n"
         finish(holder)
         t.join(5)
-        lines = wait_for(path, lambda ls: sum(" lo " in ln and "[F." in ln for ln in ls) >= 2)
+        lines = lines_until(path, lambda ls: sum(" lo " in ln and "[F." in ln for ln in ls) >= 2)
         rc, _, err, _ = run.stop()
     assert (rc, err) == (0, ""), err
     text = path.read_text().splitlines()

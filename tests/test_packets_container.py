@@ -7,11 +7,11 @@ import subprocess
 import time
 from pathlib import Path
 
-from bounds import bound
+from bounds import bound, lines_until
 from containers_fixtures import busybox_container, busybox_image, podman  # noqa: F401
 from netfixtures import tcp_server
 from test_manager_contract import Run
-from test_packets import LINE, ours_left, read_pcapng, wait_for
+from test_packets import LINE, ours_left, read_pcapng
 
 
 def gateway(name: str) -> str:
@@ -28,7 +28,7 @@ def test_container_fetching_from_a_local_server(busybox_container, outdir):  # n
             path = run.path(30)
             for _ in range(2):  # podman exec: processes that join the container later
                 podman("exec", c.name, "wget", "-q", "-O", "/dev/null", f"http://{gw}:{port}/")
-            lines = wait_for(path, lambda ls: sum("[F." in ln for ln in ls) >= 4)
+            lines = lines_until(path, lambda ls: sum("[F." in ln for ln in ls) >= 4)
             rc, out, err, _ = run.stop()
     assert (rc, out, err) == (0, "", ""), err
     text = path.read_text().splitlines()
@@ -67,7 +67,7 @@ def test_host_network_container_is_captured_on_its_cgroup(busybox_image, outdir)
             path = run.path(30)
             time.sleep(0.2)
             podman("exec", name, "wget", "-q", "-O", "/dev/null", f"http://127.0.0.1:{port}/")
-            lines = wait_for(path, lambda ls: any("[F." in ln for ln in ls))
+            lines = lines_until(path, lambda ls: any("[F." in ln for ln in ls))
             rc, _, err, _ = run.stop()
         finally:
             podman("rm", "-f", "-t", "0", name, check=False)

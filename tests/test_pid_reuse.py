@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from bounds import bound
+from bounds import bound, wait_until
 
 from tracer import capabilities, procfs, targets
 from tracer.errors import TracerError
@@ -223,13 +223,13 @@ def udp_sender() -> subprocess.Popen:
 
 def _lines_until(source, out: Path, fd: int, pred) -> list[str]:
     writer = TraceWriter(fd)
-    deadline = time.monotonic() + bound(10)
-    while True:
+
+    def drained() -> list[str]:
         source.poll(0.2, writer)
         writer.flush()
-        lines = out.read_text().splitlines()
-        if pred(lines) or time.monotonic() > deadline:
-            return lines
+        return out.read_text().splitlines()
+
+    return wait_until(drained, 10, 0, until=pred)
 
 
 @needs_root

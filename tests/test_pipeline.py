@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from bounds import bound
+from bounds import wait_until
 from test_manager_contract import Run
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -82,9 +82,7 @@ def test_json_lines_are_typed(workload, outdir, tmp_path):
     run = Run("ebpf", "ebpf-files", f"--pid {w.pid} --format json --syscalls openat")
     path = run.path()
     w.do(f"open {tmp_path}/json-target")
-    deadline = time.monotonic() + bound(3)
-    while "json-target" not in path.read_text() and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_until(lambda: "json-target" in path.read_text(), 3)
     run.stop()
     objs = [json.loads(ln) for ln in path.read_text().splitlines() if ln.startswith("{")]
     hit = [o for o in objs if "json-target" in json.dumps(o)]

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 import pytest
-from bounds import bound
+from bounds import bound, started, wait_until
 
 from tracer import capabilities
 from tracer.errors import TracerError
@@ -165,20 +165,13 @@ class Run:
         self.out = tmp / f"policy-{time.monotonic_ns()}.out"
         self.proc = subprocess.Popen([*TRACER, "policy", str(path), "-o", str(self.out), *args],
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        deadline = time.monotonic() + bound(60)
-        while "attached" not in self.text():
-            if self.proc.poll() is not None:
-                raise AssertionError(f"tracer policy exited: {self.proc.stderr.read()}")
-            assert time.monotonic() < deadline, "tracer policy did not start"
-            time.sleep(0.05)
+        started(self.proc, lambda: "attached" in self.text(), 60, "tracer policy")
 
     def text(self) -> str:
         return self.out.read_text() if self.out.exists() else ""
 
     def wait_for(self, needle: str, timeout: float = 10) -> None:
-        deadline = time.monotonic() + bound(timeout)
-        while needle not in self.text() and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_until(lambda: needle in self.text(), timeout)
 
     def stop(self) -> list[str]:
         self.proc.send_signal(signal.SIGINT)
@@ -444,9 +437,7 @@ def test_manager_runs_a_shipped_policy_hook(tmp_path, outdir, workload):
     path = Path(proc.stdout.readline().strip())
     w.do("open /etc/shadow")
     w.do("open /etc/passwd")
-    deadline = time.monotonic() + bound(10)
-    while "shadow" not in path.read_text() and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_until(lambda: "shadow" in path.read_text(), 10)
     proc.send_signal(signal.SIGINT)
     assert proc.wait(timeout=bound(20)) == 0, proc.stderr.read()
     lines = [ln for ln in path.read_text().splitlines() if not ln.startswith("#")]

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from bounds import bound
+from bounds import bound, wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 MANAGER = ROOT / "trace-hooks/ebpf/manager"
@@ -46,16 +46,17 @@ def asleep_in_nanosleep(pid: int) -> None:
     """Until `pid` blocks in nanosleep (35) or clock_nanosleep (230): the start of `sleep` takes
     far longer than any fixed pause under emulation."""
     proc = Path(f"/proc/{pid}")
-    deadline = time.monotonic() + bound(2)
-    while True:
-        call = (proc / "syscall").read_text().split(" ", 1)[0]
-        wchan = (proc / "wchan").read_text()
-        if call in ("35", "230") or "nanosleep" in wchan:
-            return
-        stat = (proc / "stat").read_text()
-        assert time.monotonic() < deadline, \
-            f"sleep never reached its nanosleep: syscall {call!r}, wchan {wchan!r}, stat {stat}"
-        time.sleep(0.02)
+
+    def where() -> tuple[str, str]:
+        return (proc / "syscall").read_text().split(" ", 1)[0], (proc / "wchan").read_text()
+
+    def asleep(at: tuple[str, str]) -> bool:
+        return at[0] in ("35", "230") or "nanosleep" in at[1]
+
+    call, wchan = wait_until(where, 2, 0.02, until=asleep)
+    stat = (proc / "stat").read_text()
+    assert asleep((call, wchan)), \
+        f"sleep never reached its nanosleep: syscall {call!r}, wchan {wchan!r}, stat {stat}"
 
 
 def test_a_signal_that_kills_then_the_end(tmp_path):

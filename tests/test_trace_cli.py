@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import operator
 import os
 import signal
 import stat
@@ -12,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from bounds import bound
+from bounds import bound, started, wait_until
 
 from tracer.trace import control
 
@@ -23,14 +24,13 @@ TRACER = [sys.executable, "-m", "tracer"]
 
 def user_progs(settle: float = 1.0) -> list[str]:
     """User handler programs (tracer_h_*) the kernel still holds, after its deferred frees."""
-    deadline = time.monotonic() + bound(settle)
-    while True:
+
+    def held() -> list[str]:
         out = subprocess.run(["bpftool", "-j", "prog", "show"], capture_output=True, text=True)
-        found = [p["name"] for p in json.loads(out.stdout or "[]")
-                 if p.get("name", "").startswith("tracer_h_")]
-        if not found or time.monotonic() > deadline:
-            return found
-        time.sleep(0.05)
+        return [p["name"] for p in json.loads(out.stdout or "[]")
+                if p.get("name", "").startswith("tracer_h_")]
+
+    return wait_until(held, settle, until=operator.not_)
 
 
 @pytest.fixture(autouse=True)
@@ -48,12 +48,7 @@ class Trace:
         self.proc = subprocess.Popen([*TRACER, "trace", "-o", str(self.out), *args],
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.sock = control.socket_path(self.proc.pid)
-        deadline = time.monotonic() + bound(30)
-        while not self.sock.exists():
-            if self.proc.poll() is not None:
-                raise AssertionError(f"tracer exited: {self.proc.stderr.read()}")
-            assert time.monotonic() < deadline, "tracer did not start"
-            time.sleep(0.02)
+        started(self.proc, self.sock.exists, 30, "tracer trace", 0.02)
 
     def ctl(self, req: dict) -> dict:
         return control.request(self.sock, req)

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from bounds import bound
+from bounds import bound, started, wait_until
 from strace_text import Line, parse, skipped_runs
 
 from tracer.trace import control
@@ -49,10 +49,7 @@ def waiting_on_stdin(pid: int) -> bool:
 
 def start_workload() -> subprocess.Popen:
     w = subprocess.Popen(ARGV, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
-    deadline = time.monotonic() + bound(10)
-    while not waiting_on_stdin(w.pid):
-        assert time.monotonic() < deadline, "workload did not start"
-        time.sleep(0.02)
+    assert wait_until(lambda: waiting_on_stdin(w.pid), 10, 0.02), "workload did not start"
     return w
 
 
@@ -78,11 +75,7 @@ def ours_by_trace(tmp: Path) -> str:
     t = subprocess.Popen([sys.executable, "-m", "tracer", "trace", "-o", str(out), "--format", "strace",
                           f"{w.pid}:files,process,read,write,wait4"], stderr=subprocess.PIPE, text=True)
     sock = control.socket_path(t.pid)  # exists once everything is attached
-    deadline = time.monotonic() + bound(30)
-    while not sock.exists():
-        assert t.poll() is None, t.stderr.read()
-        assert time.monotonic() < deadline, "tracer trace did not start"
-        time.sleep(0.05)
+    started(t, sock.exists, 30, "tracer trace")
     w.communicate(b"g\n", timeout=bound(60))
     time.sleep(0.5)
     t.send_signal(signal.SIGINT)

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from bounds import bound
+from bounds import bound, started, wait_until
 
 from tracer import procfs
 from tracer.views import summary
@@ -57,14 +57,13 @@ def blocked(pid: int) -> bool:
 
 def loaded(m: subprocess.Popen, timeout: float = 120) -> None:
     """Until summary.c's programs are in the kernel (the test holds the kernel lock: ours)."""
-    deadline = time.monotonic() + bound(timeout)
-    while True:
+
+    def in_kernel() -> bool:
         out = subprocess.run(["bpftool", "-j", "prog", "show"], capture_output=True, text=True).stdout
-        if any(p.get("name") == "sum_exit" for p in json.loads(out or "[]")):
-            time.sleep(0.2)  # attached right after loading
-            return
-        assert m.poll() is None and time.monotonic() < deadline, "tracer trace --summary did not start"
-        time.sleep(0.1)
+        return any(p.get("name") == "sum_exit" for p in json.loads(out or "[]"))
+
+    started(m, in_kernel, timeout, "tracer trace --summary", 0.1)
+    time.sleep(0.2)  # attached right after loading
 
 
 def run_ours(exe: Path, cmd: list[str], tmp: Path) -> str:
@@ -237,10 +236,8 @@ def test_a_report_between_shows_only_processes_that_made_calls_since_the_last(tm
                 p.stdin.write(b"line\n")
                 p.stdin.flush()
             # each has read its line and blocks in the next read: the calls it made are counted
-            deadline = time.monotonic() + bound(10)
-            while not all(reads(p) > n and blocked(p.pid) for p, n in before.items()):
-                assert time.monotonic() < deadline, "the shells did not read their lines"
-                time.sleep(0.02)
+            assert wait_until(lambda: all(reads(p) > n and blocked(p.pid) for p, n in before.items()),
+                              10, 0.02), "the shells did not read their lines"
             source.report(writer)
 
         report(busy, idle)
